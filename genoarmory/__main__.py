@@ -1,0 +1,46 @@
+"""`python -m genoarmory <command> [overrides]` — the entry point only dispatches.
+
+Hydra commands (train, attack, defend, genoadv build) compose conf/ and take overrides;
+the file-oriented ones (read, visualize, merge, leaderboard, download, genoadv verify) take plain arguments.
+Each command module exposes `main(argv) -> int`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "train": ("genoarmory.commands.train", "fine-tune a classifier on a task"),
+    "attack": ("genoarmory.commands.attack", "attack a victim; write records.jsonl + summary.json"),
+    "defend": ("genoarmory.commands.defend", "train a defended victim, then attack it again"),
+    "genoadv": ("genoarmory.commands.genoadv", "build / verify the GenoAdv adversarial dataset"),
+    "download": ("genoarmory.commands.download", "fetch GenoAdv, GUE or a model from the hub (or --source)"),
+    "leaderboard": ("genoarmory.leaderboard.cli", "add run summaries as entries; build the static site"),
+    "read": ("genoarmory.commands.read", "print a run's or the leaderboard's metrics"),
+    "visualize": ("genoarmory.commands.visualize", "plot where a run's edits landed"),
+    "merge": ("genoarmory.commands.merge", "merge sharded attack runs into one summary"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: python -m genoarmory <command> [hydra overrides | arguments]", "", "commands:"]
+    lines += [f"  {name:<12} {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"genoarmory: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[command][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Tasks: every dataset config names a loader (`_target_`) that returns a `Task`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from genoarmory.data.example import Example, Task
+from genoarmory.data.select import select_examples
+from genoarmory.errors import UserError
+
+__all__ = ["Example", "Task", "load_task", "evaluation_examples", "select_examples"]
+
+
+def load_task(cfg: DictConfig) -> Task:
+    """Instantiate `cfg.dataset.loader` with the run-wide settings it may need."""
+    import inspect
+
+    from hydra.utils import get_method
+
+    loader_cfg = dict(cfg.dataset.loader)
+    target = loader_cfg.pop("_target_")
+    try:
+        fn = get_method(target)
+    except Exception as err:  # Hydra wraps import errors in its own types
+        raise UserError(f"dataset {cfg.dataset.name}: loader {target!r} cannot be imported ({err})") from None
+    offered = {
+        "data_root": Path(str(cfg.data_root)),
+        "policy": cfg.sequence.policy,
+        "cache_dir": Path(str(cfg.cache_dir)),
+        "offline": str(cfg.offline) not in ("0", "False", "false", ""),
+    }
+    accepted = inspect.signature(fn).parameters
+    kwargs = {k: v for k, v in offered.items() if k in accepted and k not in loader_cfg}
+    return fn(**loader_cfg, **kwargs)
+
+
+def evaluation_examples(cfg: DictConfig, task: Task) -> list[Example]:
+    """The examples a command evaluates or attacks: dataset.split, seeded dataset.limit, dataset.shard."""
+    d = cfg.dataset
+    return select_examples(task.split(d.split), d.get("limit"), d.get("seed", 0), d.get("shard"))

@@ -1,0 +1,93 @@
+"""GUE-format folders: train.csv / dev.csv / test.csv with header `sequence,label`, any number of classes."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+from genoarmory.data.example import Example, Task
+from genoarmory.errors import UserError, located
+from genoarmory.sequence import SkipSequence, normalize
+
+SPLITS = ("train", "dev", "test")
+
+
+def read_labelled_csv(
+    path: Path,
+    split: str,
+    policy: str = "error",
+    num_labels: int | None = None,
+    max_length: int | None = None,
+) -> list[Example]:
+    """Read one split; every problem is a UserError naming file and line (1-based, header = line 1)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError("file not found", str(path))
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # utf-8-sig drops a BOM
+    except UnicodeDecodeError as err:
+        raise UserError(f"not UTF-8 text ({err.reason} at byte {err.start})", str(path)) from None
+    if "\x00" in text:
+        raise UserError("binary data (NUL byte) in a CSV file", str(path))
+    rows = csv.reader(text.splitlines())
+    try:
+        header = [h.strip().lower() for h in next(rows)]
+    except StopIteration:
+        raise UserError("empty file: expected a header `sequence,label`", str(path)) from None
+    except csv.Error as err:
+        raise UserError(f"malformed CSV: {err}", located(path, 1)) from None
+    for column in ("sequence", "label"):
+        if column not in header:
+            raise UserError(f"no `{column}` column (header is {','.join(header)!r})", located(path, 1))
+    i_seq, i_lab = header.index("sequence"), header.index("label")
+    rng = random.Random(f"{path}:{policy}")  # 'replace' policy: reproducible per file
+    examples: list[Example] = []
+    line = 1
+    try:
+        for line, row in enumerate(rows, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            where = located(path, line)
+            if len(row) != len(header):
+                raise UserError(f"expected {len(header)} fields, found {len(row)}", where)
+            label = _parse_label(row[i_lab], num_labels, where)
+            try:
+                seq = normalize(row[i_seq], policy, where, rng)
+            except SkipSequence:
+                continue
+            if max_length is not None and len(seq) > max_length:
+                raise UserError(f"sequence of {len(seq)} nt exceeds the maximum of {max_length}", where)
+            examples.append(Example(f"{split}:{line}", seq, label, {"source": str(path), "line": line}))
+    except csv.Error as err:
+        raise UserError(f"malformed CSV: {err}", located(path, line)) from None
+    if not examples:
+        raise UserError("no examples in file", str(path))
+    return examples
+
+
+def _parse_label(text: str, num_labels: int | None, where: str) -> int:
+    try:
+        label = int(text.strip())
+    except ValueError:
+        raise UserError(f"label {text.strip()!r} is not an integer", where) from None
+    if label < 0 or (num_labels is not None and label >= num_labels):
+        bound = f"0..{num_labels - 1}" if num_labels is not None else ">= 0"
+        raise UserError(f"label {label} out of range ({bound})", where)
+    return label
+
+
+def load_csv_task(name: str, folder: Path, num_labels: int | None, policy: str = "error",
+                  max_length: int | None = None, splits=SPLITS) -> Task:
+    """A GUE-format task. `num_labels=None` infers it from the labels seen (max + 1)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(
+            f"task folder not found; set data_root= to the folder holding GUE "
+            f"(or run `python -m genoarmory download gue`)",
+            str(folder),
+        )
+    loaded = {s: read_labelled_csv(folder / f"{s}.csv", s, policy, num_labels, max_length)
+              for s in splits if (folder / f"{s}.csv").exists() or s != "dev"}
+    seen = 1 + max(e.label for ex in loaded.values() for e in ex)
+    return Task(name, num_labels or max(seen, 2), loaded, {"folder": str(folder)})

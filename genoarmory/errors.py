@@ -1,0 +1,22 @@
+"""The one error type users see: a single clear line, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Bad input, a missing model, a broken config: reported as one line, exit code 2.
+
+    `where` names the file (and line) the problem is in, when there is one.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, where: str | None = None):
+        self.message = message
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+def located(path, line: int | None = None) -> str:
+    """'file:line' (1-based line numbers, as editors show them)."""
+    return f"{path}:{line}" if line is not None else str(path)
