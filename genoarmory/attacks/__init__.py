@@ -1,0 +1,1 @@
+"""Nucleotide-level attacks: goal + threat model (constraints) + transformation + the one search engine."""

@@ -1,0 +1,57 @@
+"""BERT-Attack (Li et al., EMNLP 2020) over nucleotides.
+
+- importance: mask each of the victim's tokens with N, rank by the rise of the goal score;
+- candidates: top-k tokens of a masked LM from one pass over the original (k=48 as the paper), from
+  the victim's OWN MLM (tiny models, DNABERT-2, NT, GROVER ship one) or `attack.mlm`, realised as
+  nucleotide edits through the MLM's own token spans — never another model's token ids;
+- greedy: the best admissible candidate per token, accepted when it raises the goal score.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genoarmory.attacks.constraints import threat_model_from
+from genoarmory.attacks.search import AttackSpec
+from genoarmory.attacks.transformations import MLMProposals
+from genoarmory.errors import UserError
+from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.load import check_safety, read_config
+
+
+def mlm_folder(victim, cfg) -> Path:
+    """attack.mlm, else the victim's own: mlm/ beside a tiny model, or model.mlm for hub families."""
+    source = cfg.attack.get("mlm") or None
+    if source is None and cfg.model.family == "tiny":
+        own = Path(victim.info["path"]).parent / "mlm"
+        if own.is_dir():
+            return own
+    source = source or cfg.model.get("mlm")
+    if not source:
+        raise UserError(f"model {cfg.model.name} has no masked-LM head; set attack.mlm=<local folder or hub id>")
+    if Path(str(source)).is_dir():
+        return Path(str(source))
+    from genoarmory.hub import fetch
+
+    return fetch(str(source), "model", None, cache_dir=Path(str(cfg.cache_dir)) ,
+                 offline=str(cfg.offline) not in ("0", "False", "false", ""))
+
+
+def load_mlm(folder: Path, cfg, tokenization: str):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    trust = bool(cfg.model.get("trust_remote_code", False))
+    check_safety(folder, read_config(folder), trust, bool(cfg.model.get("allow_pickle", False)))
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust)
+    model = AutoModelForMaskedLM.from_pretrained(folder, trust_remote_code=trust)
+    return model, SequenceEncoder(tokenizer, tokenization, int(cfg.model.max_length))
+
+
+def build(victim, cfg) -> AttackSpec:
+    a = cfg.attack
+    tokenization = a.get("mlm_tokenization") or victim.encoder.tokenization
+    mlm, encoder = load_mlm(mlm_folder(victim, cfg), cfg, tokenization)
+    return AttackSpec(name=a.name, threat=threat_model_from(a),
+                      transformation=MLMProposals(mlm, encoder, int(a.k), victim.device),
+                      importance="mask", units="token", accept="improve",
+                      targeted=bool(a.targeted), target_label=a.get("target_label"))

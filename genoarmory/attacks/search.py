@@ -1,0 +1,147 @@
+"""The one search engine: greedy substitution by importance, written as a generator.
+
+A search yields the list of sequences it needs scored and receives their probabilities; a driver
+(attacks/engine.py) runs the searches of many examples in lock-step, so every candidate of a step —
+and the steps of many examples — share one large batched forward pass.
+
+Steps, as TextAttack's greedy word-swap with word-importance ranking:
+1. score the original; skip it if already misclassified;
+2. rank units (the victim's tokens, or single nucleotides) by importance: how much masking the unit
+   with N raises the goal score ('mask'), the best single-base substitution in it ('substitution'),
+   or a seeded random order ('random');
+3. walk the units in that order: propose edits there, keep those the threat model admits (budget,
+   protected positions, GC shift, no position edited twice) and an optional filter passes, score
+   them all at once, take the best; accept it if it raises the score (or always, for the random
+   baseline); stop at success, at the Hamming budget, or at the query budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Generator
+
+import numpy as np
+
+from genoarmory.attacks.constraints import ThreatModel
+from genoarmory.attacks.goal import Goal
+from genoarmory.attacks.transformations import BaseSubstitution, Transformation
+from genoarmory.data.example import Example
+from genoarmory.sequence import Edit, apply_edits
+
+Search = Generator[list[str], np.ndarray, "Outcome"]
+# filter(original, candidate sequences, candidate edit lists) -> boolean mask of candidates kept
+CandidateFilter = Callable[[str, list[str], list[list[Edit]]], np.ndarray]
+
+
+@dataclass
+class AttackSpec:
+    """What a recipe composes. `units`: 'token' (the victim's token spans) or 'nucleotide'."""
+
+    name: str
+    threat: ThreatModel
+    transformation: Transformation
+    importance: str = "mask"  # mask | substitution | random
+    units: str = "token"
+    accept: str = "improve"  # improve | always
+    candidate_filter: CandidateFilter | None = None
+    targeted: bool = False
+    target_label: int | None = None
+
+
+@dataclass
+class Outcome:
+    status: str  # skipped | success | failed
+    clean_probs: np.ndarray
+    adv_sequence: str | None = None
+    adv_probs: np.ndarray | None = None
+    edits: list[Edit] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Budget:
+    """Per-example query accounting, filled in by the driver (distinct sequences this example asked for)."""
+
+    limit: int | None
+    used: int = 0
+
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.used)
+
+
+def _units(spec: AttackSpec, spans, length: int, locked: set[int]) -> list[tuple[int, int]]:
+    if spec.units == "nucleotide":
+        return [(p, p + 1) for p in range(length) if p not in locked]
+    units = []
+    for span in spans:
+        if span is not None and span[1] > span[0] and any(p not in locked for p in range(*span)):
+            if span not in units:
+                units.append(span)
+    return units
+
+
+def _rank(spec: AttackSpec, units, original: str, base_score: float, goal: Goal, rng, budget: Budget) -> Search:
+    """Units ordered by importance (most important first); a generator because it may query the victim."""
+    if spec.importance == "random":
+        return [units[i] for i in rng.permutation(len(units))]
+    if spec.importance == "mask":
+        probes = [original[:a] + "N" * (b - a) + original[b:] for a, b in units]
+        gains = goal.scores((yield probes)) - base_score
+    elif spec.importance == "substitution":
+        sub = BaseSubstitution()
+        cands = [[apply_edits(original, e) for e in sub.propose(None, original, u)] for u in units]
+        flat = [s for c in cands for s in c]
+        scores = goal.scores((yield flat))
+        gains, i = np.empty(len(units)), 0
+        for j, c in enumerate(cands):
+            gains[j], i = scores[i:i + len(c)].max() - base_score, i + len(c)
+    else:
+        raise ValueError(f"unknown importance {spec.importance!r}")
+    order = sorted(range(len(units)), key=lambda j: (-gains[j], units[j][0]))  # stable: ties by position
+    return [units[j] for j in order]
+
+
+def greedy_search(spec: AttackSpec, victim, example: Example, goal: Goal, rng: np.random.Generator,
+                  budget: Budget) -> Search:
+    original = example.sequence
+    clean = (yield [original])[0]
+    if goal.reached(clean[None])[0] and goal.target is None:
+        return Outcome("skipped", clean)
+    if goal.target is not None and clean.argmax() != example.label:
+        return Outcome("skipped", clean)
+    locked = set(spec.threat.protected_positions(example.meta))
+    base_score = goal.scores(clean[None])[0]
+    units = _units(spec, victim.token_spans(original) if spec.units == "token" else None, len(original), locked)
+    order = yield from _rank(spec, units, original, base_score, goal, rng, budget)
+    state = spec.transformation.prepare(original, rng)
+    current, edits, score, probs = original, [], base_score, clean
+    max_edits = spec.threat.max_edits(len(original))
+    for unit in order:
+        if len(edits) >= max_edits or budget.remaining() == 0:
+            break
+        proposals = [e for e in spec.transformation.propose(state, current, unit)]
+        candidates, kept = [], []
+        for e in proposals:
+            seq = apply_edits(current, e)
+            if spec.threat.admits(e, edits, locked, original, seq):
+                candidates.append(seq)
+                kept.append(e)
+        if candidates and spec.candidate_filter is not None:
+            mask = spec.candidate_filter(original, candidates, [edits + e for e in kept])
+            candidates = [c for c, m in zip(candidates, mask) if m]
+            kept = [e for e, m in zip(kept, mask) if m]
+        if budget.remaining() is not None:
+            candidates, kept = candidates[: budget.remaining()], kept[: budget.remaining()]
+        if not candidates:
+            continue
+        cand_probs = yield candidates
+        scores = goal.scores(cand_probs)
+        best = int(scores.argmax())
+        if spec.accept == "always" or scores[best] > score:
+            current, score, probs = candidates[best], scores[best], cand_probs[best]
+            edits = sorted(edits + kept[best])
+            for pos, _, _ in kept[best]:
+                locked.add(pos)
+            if goal.reached(probs[None])[0]:
+                return Outcome("success", clean, current, probs, edits)
+    return Outcome("failed", clean, current, probs, edits)

@@ -1,0 +1,135 @@
+"""Transformations: proposals of nucleotide edits for one region of the current sequence.
+
+Token-level knowledge (a masked LM's top-k, input-embedding neighbours) only *proposes* edits: every
+proposal is realised as substitutions `(position, ref, alt)` through the token's nucleotide span, and a
+replacement token must cover as many nucleotides as the one it replaces (length never changes).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.sequence import BASES, Edit, other_bases
+
+Span = tuple[int, int]
+
+
+def is_dna(token: str) -> bool:
+    return bool(token) and all(c in BASES for c in token)
+
+
+def replacement_edits(current: str, start: int, replacement: str) -> list[Edit]:
+    return [(start + i, current[start + i], b) for i, b in enumerate(replacement) if current[start + i] != b]
+
+
+class Transformation(Protocol):
+    def prepare(self, original: str, rng: np.random.Generator) -> object: ...
+
+    def propose(self, state: object, current: str, span: Span) -> list[list[Edit]]: ...
+
+
+class BaseSubstitution:
+    """Each position of the span to each of the three other bases."""
+
+    def prepare(self, original, rng):
+        return None
+
+    def propose(self, state, current, span):
+        return [[(p, current[p], b)] for p in range(*span) for b in other_bases(current[p])]
+
+
+class RandomBase:
+    """One uniformly random other base at one uniformly random position of the span (random baseline)."""
+
+    def prepare(self, original, rng):
+        return rng
+
+    def propose(self, rng, current, span):
+        p = int(rng.integers(span[0], span[1]))
+        return [[(p, current[p], str(rng.choice(list(other_bases(current[p])))))]]
+
+
+class _TokenTable:
+    """Per-example table: token spans of the original and, per token, replacement strings."""
+
+    def __init__(self, spans: list[Span], replacements: list[list[str]]):
+        self.spans, self.replacements = spans, replacements
+
+    def propose(self, current: str, span: Span) -> list[list[Edit]]:
+        out, seen = [], set()
+        for (start, end), options in zip(self.spans, self.replacements):
+            if start < span[1] and span[0] < end:
+                for rep in options:
+                    edits = replacement_edits(current, start, rep)
+                    key = tuple(edits)
+                    if edits and key not in seen:
+                        seen.add(key)
+                        out.append(edits)
+        return out
+
+
+class MLMProposals:
+    """BERT-Attack's candidates: one forward pass of a masked LM over the original sequence (as Li et al.
+    2020 do), its top-k tokens at every position, realised through the MLM's own token spans."""
+
+    def __init__(self, mlm: torch.nn.Module, encoder: SequenceEncoder, k: int, device: torch.device):
+        self.mlm, self.encoder, self.k, self.device = mlm.to(device).eval(), encoder, int(k), device
+        vocab = encoder.tokenizer.convert_ids_to_tokens(list(range(len(encoder.tokenizer))))
+        self.token_text = [t if is_dna(t) else None for t in vocab]
+
+    @torch.inference_mode()
+    def prepare(self, original, rng):
+        spans = self.encoder.token_spans(original)
+        batch = self.encoder.encode([original], self.device)
+        logits = self.mlm(**batch).logits[0].float()
+        top = logits.topk(min(self.k * 4, logits.shape[-1]), dim=-1).indices.cpu().numpy()
+        kept_spans, reps = [], []
+        for t, span in enumerate(spans):
+            if span is None:
+                continue
+            width, options = span[1] - span[0], []
+            for tid in top[t]:
+                text = self.token_text[tid]
+                if text is not None and len(text) == width and text != original[span[0]:span[1]]:
+                    options.append(text)
+                if len(options) == self.k:
+                    break
+            kept_spans.append(span)
+            reps.append(options)
+        return _TokenTable(kept_spans, reps)
+
+    def propose(self, table, current, span):
+        return table.propose(current, span)
+
+
+class EmbeddingNeighbours:
+    """TextFooler's candidates from the victim's OWN input embeddings: the `n` nearest tokens by cosine
+    (>= min_cos) among DNA tokens of the same length, realised through the victim's token spans."""
+
+    def __init__(self, embedding: torch.Tensor, encoder: SequenceEncoder, n: int = 50, min_cos: float = 0.1):
+        self.encoder = encoder
+        vocab = encoder.tokenizer.convert_ids_to_tokens(list(range(embedding.shape[0])))
+        dna = [i for i, t in enumerate(vocab) if is_dna(t)]
+        weights = torch.nn.functional.normalize(embedding.detach().float()[dna], dim=-1)
+        cos = weights @ weights.T
+        lengths = torch.tensor([len(vocab[i]) for i in dna])
+        cos[lengths[:, None] != lengths[None, :]] = -2.0  # same nucleotide length only
+        cos.fill_diagonal_(-2.0)
+        best = cos.topk(min(n, len(dna) - 1), dim=-1)
+        self.neighbours: dict[int, list[str]] = {}
+        for row, tid in enumerate(dna):
+            self.neighbours[tid] = [vocab[dna[j]] for v, j in zip(best.values[row].tolist(), best.indices[row].tolist())
+                                    if v >= min_cos]
+
+    def prepare(self, original, rng):
+        spans = self.encoder.token_spans(original)
+        ids = self.encoder.encode([original])["input_ids"][0].tolist()
+        kept = [(s, self.neighbours.get(i, [])) for s, i in zip(spans, ids) if s is not None]
+        return _TokenTable([s for s, _ in kept], [r for _, r in kept])
+
+    def propose(self, table, current, span):
+        return table.propose(current, span)

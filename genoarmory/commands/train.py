@@ -1,0 +1,63 @@
+"""`python -m genoarmory train model=... dataset=...`: fine-tune a classifier on a task.
+
+Writes run_dir/model/ (HF layout, safetensors: loads with AutoTokenizer /
+AutoModelForSequenceClassification and no project code) and run_dir/metrics.json
+(accuracy, f1, mcc, n_test on the test split).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from genoarmory.commands.common import plain_config, seed_everything
+from genoarmory.commands.hydra_entry import run_hydra
+from genoarmory.data import load_task
+from genoarmory.results import run_metadata, write_json_atomic
+
+
+def train_hf(cfg: DictConfig, task, out: Path, device) -> dict:
+    """Fine-tune a hub / local HF checkpoint on the task with the shared loop."""
+    from genoarmory.models.encoding import SequenceEncoder
+    from genoarmory.models.load import load_classifier, model_folder
+    from genoarmory.models.tiny import save_pretrained
+    from genoarmory.training import evaluate, fine_tune
+
+    m = cfg.model
+    model, tokenizer = load_classifier(model_folder(cfg, task), task.num_labels,
+                                       bool(m.trust_remote_code), bool(m.allow_pickle))
+    encoder = SequenceEncoder(tokenizer, m.tokenization, int(m.max_length), cfg.sequence.too_long)
+    for split in task.splits.values():
+        encoder.check_lengths(split)
+    started = time.perf_counter()
+    history = fine_tune(model, encoder, task.split("train"), cfg.train, device, int(cfg.seed),
+                        dev=task.splits.get("dev"), progress=bool(cfg.progress))
+    metrics = {**evaluate(model, encoder, task.split("test"), device),
+               "train_seconds": round(time.perf_counter() - started, 2), **history}
+    save_pretrained(model, tokenizer, out / "model")
+    return metrics
+
+
+def train(cfg: DictConfig, run_dir: Path) -> dict:
+    from genoarmory.models.victim import pick_device
+
+    seed_everything(int(cfg.seed))
+    task = load_task(cfg)  # validates every input before anything is written
+    device = pick_device(cfg.device)
+    if cfg.model.family == "tiny":
+        from genoarmory.models.tiny import train_tiny
+
+        metrics = train_tiny(cfg, task, run_dir, device)
+    else:
+        metrics = train_hf(cfg, task, run_dir, device)
+    write_json_atomic(run_dir / "metrics.json", {**metrics, **run_metadata(plain_config(cfg), device)})
+    print(json.dumps({k: metrics[k] for k in ("accuracy", "f1", "mcc", "n_test", "train_seconds")}))
+    print(f"genoarmory: model saved to {run_dir / 'model'}")
+    return metrics
+
+
+def main(argv: list[str]) -> int:
+    return run_hydra("train", argv, train)

@@ -1,0 +1,72 @@
+"""Every metric, defined once.
+
+Definitions (DESIGN.md): clean accuracy; accuracy under attack; ASR = successes / originally-correct
+examples; DSR = 1 - ASR on the defended model; queries averaged over attacked examples (successes and
+failures); perturbation rate in nucleotides (edits / length) over successes; MCC and macro-F1 clean and
+under attack, as GUE computes them. A clean accuracy within 10 points of chance is flagged.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Iterable
+
+import numpy as np
+from sklearn.metrics import f1_score, matthews_corrcoef
+
+CHANCE_MARGIN = 0.10
+
+
+def classification_metrics(labels: Iterable[int], preds: Iterable[int]) -> dict:
+    y, p = np.asarray(list(labels)), np.asarray(list(preds))
+    if len(y) == 0:
+        return {"accuracy": float("nan"), "f1": float("nan"), "mcc": float("nan"), "n_test": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MCC of a constant predictor warns; it is 0 by definition
+        return {
+            "accuracy": float((y == p).mean()),
+            "f1": float(f1_score(y, p, average="macro", zero_division=0)),
+            "mcc": float(matthews_corrcoef(y, p)),
+            "n_test": int(len(y)),
+        }
+
+
+def chance_level(labels: Iterable[int], num_labels: int) -> float:
+    """Accuracy of always predicting the majority class (>= 1/num_labels)."""
+    y = np.asarray(list(labels))
+    if len(y) == 0:
+        return 1.0 / num_labels
+    return float(np.bincount(y, minlength=num_labels).max() / len(y))
+
+
+def near_chance(accuracy: float, labels: Iterable[int], num_labels: int) -> bool:
+    return accuracy < chance_level(labels, num_labels) + CHANCE_MARGIN
+
+
+def attack_metrics(records: list[dict], num_labels: int) -> dict:
+    """Summary metrics from AttackRecords (field names kept from the reference where they exist)."""
+    n = len(records)
+    labels = [r["label"] for r in records]
+    clean = [r["clean_pred"] for r in records]
+    adv = [r["adv_pred"] if r["status"] == "success" else r["clean_pred"] for r in records]
+    attacked = [r for r in records if r["status"] != "skipped"]
+    success = [r for r in attacked if r["status"] == "success"]
+    clean_m, adv_m = classification_metrics(labels, clean), classification_metrics(labels, adv)
+    out = {
+        "n_examples": n,
+        "n_attacked": len(attacked),
+        "n_success": len(success),
+        "origin_acc": clean_m["accuracy"],
+        "after_attack_acc": adv_m["accuracy"],
+        "asr": len(success) / len(attacked) if attacked else 0.0,
+        "average_queries": float(np.mean([r["queries"] for r in attacked])) if attacked else 0.0,
+        "perturbation_rate": float(np.mean([r["perturbation_rate"] for r in success])) if success else 0.0,
+        "average_edits": float(np.mean([len(r["edits"]) for r in success])) if success else 0.0,
+        "clean_mcc": clean_m["mcc"],
+        "adv_mcc": adv_m["mcc"],
+        "clean_f1": clean_m["f1"],
+        "adv_f1": adv_m["f1"],
+        "seconds": float(sum(r.get("seconds", 0.0) for r in records)),
+    }
+    out["flags"] = ["clean accuracy near chance"] if n and near_chance(out["origin_acc"], labels, num_labels) else []
+    return out

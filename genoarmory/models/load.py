@@ -1,0 +1,113 @@
+"""Model config -> `Victim`: the embedded tiny models, a local HF folder, or a hub checkpoint.
+
+Safety: `trust_remote_code` is only ever what the config says (a checkpoint that ships code is refused
+otherwise, naming the flag), and weights load from safetensors unless `model.allow_pickle=true`.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from genoarmory.data.example import Task
+from genoarmory.errors import UserError
+from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.victim import Victim, pick_device
+
+TINY_TOKENIZATION = {"char": "char", "kmer6": "kmer", "bpe": "bpe"}
+
+
+def model_source(cfg: DictConfig) -> str:
+    """What to load: model.path, else the paper's fine-tuned id for this task, else the base hub id."""
+    m = cfg.model
+    if m.get("path"):
+        return str(m.path)
+    if m.get("use_finetuned"):
+        return str(m.finetuned_id).format(task=cfg.dataset.get("task", cfg.dataset.name))
+    if not m.get("hub_id"):
+        raise UserError(f"model {m.name} has neither model.path nor model.hub_id")
+    return str(m.hub_id)
+
+
+def model_folder(cfg: DictConfig, task: Task | None = None) -> Path:
+    """A local HF-layout folder for the configured model (training the tiny default on first use)."""
+    m = cfg.model
+    if m.family == "tiny" and not m.get("path"):
+        from genoarmory.models.tiny import cached_tiny_model
+
+        if task is None:
+            raise UserError("the embedded tiny model needs its task to be trained on first use")
+        return cached_tiny_model(cfg, task, pick_device(cfg.device)) / "model"
+    source = model_source(cfg)
+    if Path(source).expanduser().is_dir():
+        return Path(source).expanduser()
+    if m.family == "tiny":
+        raise UserError("model.path is not a folder", source)
+    from genoarmory.hub import fetch
+
+    offline = str(cfg.offline) not in ("0", "False", "false", "")
+    return fetch(source, "model", m.get("revision"), cache_dir=Path(str(cfg.cache_dir)), offline=offline)
+
+
+def read_config(folder: Path) -> dict:
+    path = folder / "config.json"
+    if not path.is_file():
+        raise UserError("no config.json: not a Hugging Face model folder", str(folder))
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise UserError(f"broken config.json ({err.msg}, line {err.lineno})", str(path)) from None
+
+
+def check_safety(folder: Path, config: dict, trust_remote_code: bool, allow_pickle: bool) -> None:
+    if config.get("auto_map") and not trust_remote_code:
+        raise UserError(
+            "this checkpoint ships its own model code (auto_map in config.json); if you trust its source, "
+            "rerun with model.trust_remote_code=true", str(folder))
+    has_safetensors = any(folder.glob("*.safetensors"))
+    if not has_safetensors and not allow_pickle:
+        pickled = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt*")]
+        detail = f"only pickle weights ({', '.join(pickled)})" if pickled else "no weight files"
+        raise UserError(f"{detail}; GenoArmory loads safetensors only unless model.allow_pickle=true", str(folder))
+
+
+def load_classifier(folder: Path, num_labels: int, trust_remote_code: bool = False, allow_pickle: bool = False):
+    """(model, tokenizer) from a local folder. A base checkpoint gets a new classification head."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    config = read_config(folder)
+    check_safety(folder, config, trust_remote_code, allow_pickle)
+    fine_tuned = any("ForSequenceClassification" in a for a in config.get("architectures") or [])
+    kwargs = {"trust_remote_code": trust_remote_code, "use_safetensors": not allow_pickle or None}
+    if not fine_tuned:
+        warnings.warn(f"{folder}: base checkpoint, the classification head is new (fine-tune it with `train`)")
+        kwargs["num_labels"] = num_labels
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+        model = AutoModelForSequenceClassification.from_pretrained(folder, **kwargs)
+    except (OSError, ValueError, KeyError) as err:
+        raise UserError(f"cannot load model: {str(err).splitlines()[0]}", str(folder)) from None
+    if tokenizer.pad_token is None:  # causal LMs (GenomeOcean): pad with EOS, and tell the model
+        tokenizer.pad_token = tokenizer.eos_token
+    model.config.pad_token_id = tokenizer.pad_token_id
+    if model.config.num_labels != num_labels:
+        raise UserError(f"model has {model.config.num_labels} labels but the task has {num_labels}", str(folder))
+    return model, tokenizer
+
+
+def load_victim(cfg: DictConfig, task: Task) -> Victim:
+    m = cfg.model
+    folder = model_folder(cfg, task)
+    trust = bool(m.get("trust_remote_code", False))
+    model, tokenizer = load_classifier(folder, task.num_labels, trust, bool(m.get("allow_pickle", False)))
+    tokenization = TINY_TOKENIZATION[m.tokenizer] if m.family == "tiny" else m.tokenization
+    encoder = SequenceEncoder(tokenizer, tokenization, int(m.max_length), cfg.sequence.too_long)
+    info = {"name": m.name, "path": str(folder.resolve()), "quantize": m.get("quantize")}
+    if m.get("quantize"):
+        from genoarmory.models.quantize import quantize
+
+        model = quantize(model, str(m.quantize), pick_device(cfg.device))
+    return Victim(model, encoder, m.name, pick_device(cfg.device), cfg.batch_size, info)

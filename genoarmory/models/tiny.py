@@ -1,0 +1,122 @@
+"""The embedded tiny models: small BERTs over char / 6-mer / BPE tokens, made here with no network.
+
+Like a real GFM, each is first pre-trained as a masked LM (on the task's training DNA), then fine-tuned
+as a classifier. Both are saved in HF layout with safetensors: `model/` loads with
+`AutoModelForSequenceClassification` + `AutoTokenizer` and no project code; `mlm/` is the model's own
+masked LM, which BERT-Attack uses to propose edits.
+
+Train-and-cache rather than shipping weights: the weights are reproducible from a seed in ~30 s on
+2 CPU cores, stay in step with the task generator, and nothing binary enters git.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
+
+import genoarmory
+from genoarmory.data.example import Task
+from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.tiny_tokenizers import build_tiny_tokenizer
+from genoarmory.training import evaluate, fine_tune
+
+TOKENIZATION = {"char": "char", "kmer6": "kmer", "bpe": "bpe"}
+
+
+def masked_lm_loss(tokenizer, probability: float = 0.15):
+    special = torch.tensor(tokenizer.all_special_ids)
+
+    def loss(model, batch, _labels):
+        ids = batch["input_ids"]
+        maskable = ~torch.isin(ids, special.to(ids.device))
+        chosen = (torch.rand(ids.shape, device=ids.device) < probability) & maskable
+        target = torch.where(chosen, ids, torch.full_like(ids, -100))
+        inputs = ids.masked_fill(chosen, tokenizer.mask_token_id)
+        return model(input_ids=inputs, attention_mask=batch["attention_mask"], labels=target).loss
+
+    return loss
+
+
+def tiny_encoder(tokenizer, model_cfg: DictConfig, too_long: str = "error") -> SequenceEncoder:
+    return SequenceEncoder(tokenizer, TOKENIZATION[model_cfg.tokenizer], int(model_cfg.max_length), too_long)
+
+
+def train_tiny(cfg: DictConfig, task: Task, out_dir: Path, device: torch.device) -> dict:
+    """MLM warm-up then classifier fine-tuning; writes out_dir/{model,mlm,metrics.json}."""
+    m = cfg.model
+    train = task.split("train")
+    if cfg.train.get("max_train"):
+        train = train[: int(cfg.train.max_train)]
+    tokenizer = build_tiny_tokenizer(m.tokenizer, (e.sequence for e in train), int(m.max_length),
+                                     int(m.get("bpe_vocab_size", 256)))
+    encoder = tiny_encoder(tokenizer, m)
+    config = BertConfig(vocab_size=len(tokenizer), max_position_embeddings=int(m.max_length), type_vocab_size=1,
+                        pad_token_id=tokenizer.pad_token_id, num_labels=task.num_labels, **m.arch)
+    torch.manual_seed(int(cfg.seed))
+    started = time.perf_counter()
+    mlm = BertForMaskedLM(config)
+    if int(m.pretrain_mlm_epochs) > 0:
+        mlm_cfg = OmegaConf.merge(cfg.train, {"epochs": int(m.pretrain_mlm_epochs)})
+        fine_tune(mlm, encoder, train, mlm_cfg, device, int(cfg.seed), loss_fn=masked_lm_loss(tokenizer),
+                  desc="MLM warm-up", progress=bool(cfg.progress))
+    model = BertForSequenceClassification(config)
+    model.bert.load_state_dict(mlm.bert.state_dict(), strict=False)  # the pooler is new
+    history = fine_tune(model, encoder, train, cfg.train, device, int(cfg.seed), dev=task.splits.get("dev"),
+                        desc="fine-tune", progress=bool(cfg.progress))
+    metrics = {**evaluate(model, encoder, task.split("test"), device),
+               "train_seconds": round(time.perf_counter() - started, 2), **history}
+    save_pretrained(model, tokenizer, out_dir / "model")
+    save_pretrained(mlm, tokenizer, out_dir / "mlm")
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+
+def save_pretrained(model, tokenizer, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+
+
+def cache_key(cfg: DictConfig) -> str:
+    relevant = {
+        "model": OmegaConf.to_container(cfg.model, resolve=True),
+        "dataset": {"name": cfg.dataset.name, "loader": OmegaConf.to_container(cfg.dataset.loader, resolve=True)},
+        "train": OmegaConf.to_container(cfg.train, resolve=True),
+        "seed": int(cfg.seed), "policy": cfg.sequence.policy, "version": genoarmory.__version__,
+    }
+    relevant["model"].pop("path", None)
+    relevant["model"].pop("quantize", None)
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def cached_tiny_model(cfg: DictConfig, task: Task, device: torch.device) -> Path:
+    """Folder holding model/ and mlm/ for (model, dataset, train settings); trained on first use."""
+    root = Path(str(cfg.cache_dir)) / "tiny"
+    folder = root / f"{cfg.model.name}-{str(cfg.dataset.name).replace('/', '-')}-{cache_key(cfg)}"
+    if (folder / "metrics.json").exists():
+        return folder
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"genoarmory: training embedded model {cfg.model.name} on {cfg.dataset.name} "
+          f"(first use; cached in {folder})", flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
+    try:
+        metrics = train_tiny(cfg, task, tmp, device)
+        try:
+            os.replace(tmp, folder)  # atomic: a concurrent job that finished first wins
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"genoarmory: {cfg.model.name} test accuracy {metrics['accuracy']:.3f}, MCC {metrics['mcc']:.3f} "
+          f"({metrics['train_seconds']:.0f} s)", flush=True)
+    return folder
