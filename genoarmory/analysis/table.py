@@ -1,0 +1,131 @@
+"""Metric tables for `read`: rows from run summaries or leaderboard entries, printed four ways."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+# The reference's field names first (its readers keep working), then ours; a column shows when any row has it.
+RUN_METRICS = ("n_examples", "origin_acc", "after_attack_acc", "asr", "dsr", "average_queries",
+               "perturbation_rate", "clean_mcc", "adv_mcc", "clean_f1", "adv_f1")
+BOARD_METRICS = ("n_examples", "clean_accuracy", "accuracy_under_attack", "asr", "dsr", "average_queries",
+                 "perturbation_rate", "clean_mcc", "adv_mcc", "clean_f1", "adv_f1")
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def _name(value):
+    return value.get("name") if isinstance(value, dict) else value
+
+
+def _flags(value) -> str | None:
+    if isinstance(value, dict):
+        value = [k if v is True else f"{k}={v}" for k, v in value.items() if v]
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or None
+    return str(value) if value else None
+
+
+def run_row(summary: dict, label: str) -> dict:
+    row = {"run": label}
+    for key in ("model", "dataset", "attack", "defense"):
+        if summary.get(key) is not None:
+            row[key] = _name(summary[key])
+    row.update({k: summary[k] for k in RUN_METRICS if k in summary})
+    enrichment = summary.get("motif_enrichment")
+    if isinstance(enrichment, dict) and enrichment.get("fold_enrichment") is not None:
+        row["motif_fold"] = enrichment["fold_enrichment"]
+        row["motif_p"] = enrichment.get("p_value")
+    if _flags(summary.get("flags")):
+        row["flags"] = _flags(summary.get("flags"))
+    return row
+
+
+def entry_row(entry: dict) -> dict:
+    """Leaderboard entries: identity keys, then metrics (nested under 'metrics' or flat)."""
+    row = {k: _name(entry[k]) for k in ("source", "model", "task", "attack", "defense") if k in entry}
+    metrics = entry.get("metrics") if isinstance(entry.get("metrics"), dict) else {}
+    for key in BOARD_METRICS:
+        if key in metrics:
+            row[key] = metrics[key]
+        elif key in entry and not isinstance(entry[key], (dict, list)):
+            row[key] = entry[key]
+    enrichment = entry.get("motif_enrichment")
+    if isinstance(enrichment, dict) and enrichment.get("fold_enrichment") is not None:
+        row["motif_fold"] = enrichment["fold_enrichment"]
+        row["motif_p"] = enrichment.get("p_value")
+    return row
+
+
+def columns(rows: list[dict]) -> list[str]:
+    """Every key any row has, in first-seen order, except keys that are empty in every row."""
+    order: list[str] = []
+    for row in rows:
+        order += [k for k in row if k not in order]
+    return [k for k in order if any(r.get(k) is not None for r in rows)]
+
+
+def _cell(key: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if key == "motif_p":
+            return f"{value:.2e}"
+        return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def render(rows: list[dict], fmt: str, title: str = "") -> str:
+    cols = columns(rows)
+    if fmt == "json":
+        return json.dumps(rows, indent=2)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=cols, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: _cell(k, r.get(k)) for k in cols} for r in rows)
+        return buffer.getvalue().rstrip("\n")
+    if fmt == "markdown":
+        def line(cells):
+            return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+        out = [line(cols), "|" + "|".join("---" if k in ("run", "model", "dataset", "task", "attack", "defense",
+                                                             "source", "flags") else "---:" for k in cols) + "|"]
+        out += [line(_cell(k, r.get(k)) for k in cols) for r in rows]
+        return "\n".join(out)
+    return _rich_table(rows, cols, title)
+
+
+def _rich_table(rows, cols, title) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title or None)
+    for key in cols:
+        table.add_column(key, justify="left" if key in ("run", "model", "dataset", "task", "attack", "defense",
+                                                        "source", "flags") else "right")
+    for row in rows:
+        table.add_row(*(_cell(k, row.get(k)) or "—" for k in cols))
+    # wide enough for every cell: a table piped to a file or pager must not truncate numbers
+    width = sum(max([len(k)] + [len(_cell(k, r.get(k))) for r in rows]) + 3 for k in cols) + 4
+    console = Console(width=max(80, width, len(title) + 4), record=True, file=io.StringIO(), force_terminal=False)
+    console.print(table)
+    return console.export_text().rstrip("\n")
+
+
+def board_entries(data_dir: Path) -> list[dict]:
+    """Every JSON object under data_dir that names a model (entry files; lists of entries are flattened)."""
+    from genoarmory.errors import UserError, located
+
+    entries = []
+    for path in sorted(data_dir.rglob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise UserError(f"not valid JSON ({err.msg})", located(path, err.lineno)) from None
+        for item in data if isinstance(data, list) else [data]:
+            if isinstance(item, dict) and "model" in item:
+                entries.append(item)
+    key = ("task", "model", "attack", "defense", "source")
+    return sorted(entries, key=lambda e: tuple(str(_name(e.get(k, ""))) for k in key))

@@ -1,0 +1,64 @@
+"""`python -m genoarmory read RUN_DIR|leaderboard [--format table|json|csv|markdown]`: print metrics.
+
+RUN_DIR is one attack run (its summary.json) or a sweep folder (every run below it with a summary.json).
+`leaderboard` reads every entry JSON under the board's data/ folder (--board, default ./leaderboard).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from genoarmory.errors import UserError
+
+REPO_BOARD = Path(__file__).resolve().parents[2] / "leaderboard"
+
+
+def run_rows(target: Path) -> list[dict]:
+    from genoarmory.analysis.runs import find_runs, read_summary
+    from genoarmory.analysis.table import run_row
+
+    runs = find_runs(target)
+    rows = []
+    for run in runs:
+        label = run.name if run == target else run.relative_to(target).as_posix()
+        rows.append(run_row(read_summary(run), label))
+    return rows
+
+
+def leaderboard_rows(board: Path | None) -> tuple[list[dict], Path]:
+    from genoarmory.analysis.table import board_entries, entry_row
+
+    if board is None:
+        board = Path("leaderboard") if (Path("leaderboard") / "data").is_dir() else REPO_BOARD
+    data = board / "data"
+    if not data.is_dir():
+        raise UserError("no leaderboard data folder (give --board DIR, the folder holding data/)", str(data))
+    entries = board_entries(data)
+    if not entries:
+        raise UserError("no leaderboard entries (JSON objects naming a model) below this folder", str(data))
+    return [entry_row(e) for e in entries], data
+
+
+def main(argv: list[str]) -> int:
+    from genoarmory.analysis.table import FORMATS, render
+
+    parser = argparse.ArgumentParser(prog="genoarmory read", description=__doc__.splitlines()[0])
+    parser.add_argument("target", help="a run folder, a sweep folder, or the word 'leaderboard'")
+    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument("--board", help="leaderboard folder holding data/ (default ./leaderboard)")
+    args = parser.parse_args(argv)
+    try:
+        if args.target == "leaderboard" and not (Path(args.target) / "summary.json").is_file():
+            rows, source = leaderboard_rows(Path(args.board) if args.board else None)
+        else:
+            rows, source = run_rows(Path(args.target)), Path(args.target)
+        print(render(rows, args.format, title=str(source)))
+    except UserError as err:
+        print(f"genoarmory: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except BrokenPipeError:  # `read ... | head`: the reader left; not an error of ours
+        sys.stdout = open(os.devnull, "w")
+    return 0

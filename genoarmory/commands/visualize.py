@@ -1,0 +1,75 @@
+"""`python -m genoarmory visualize RUN_DIR`: plot where a run's edits landed.
+
+Writes RUN_DIR/plots/{positions,substitutions,gc_shift,edits_per_example}.{png,pdf} and
+RUN_DIR/plots/stats.json (the numbers behind every plot, plus the motif enrichment). When summary.json
+has no "motif_enrichment" yet, the enrichment also goes to RUN_DIR/motif_enrichment.json, which the
+leaderboard reads as a fallback. A sweep folder gets one set per run below it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from genoarmory.errors import UserError
+
+STATUSES = {"success": ("success",), "failed": ("failed",), "attacked": ("success", "failed"),
+            "all": ("success", "failed", "skipped")}
+
+
+def _title(run_dir: Path) -> str:
+    from genoarmory.analysis.runs import SUMMARY, read_summary
+
+    if not (run_dir / SUMMARY).is_file():
+        return run_dir.name
+    summary = read_summary(run_dir)
+    names = [summary.get(k).get("name") if isinstance(summary.get(k), dict) else summary.get(k)
+             for k in ("model", "attack", "dataset")]
+    return " · ".join(str(n) for n in names if n) or run_dir.name
+
+
+def visualize_run(run_dir: Path, statuses=("success",), out_dir: Path | None = None) -> list[Path]:
+    from genoarmory.analysis.edits import edit_statistics
+    from genoarmory.analysis.enrichment import enrichment_summary
+    from genoarmory.analysis.plots import write_plots
+    from genoarmory.analysis.runs import SUMMARY, read_records, read_summary
+
+    records = read_records(run_dir)
+    out_dir = out_dir or run_dir / "plots"
+    stats = edit_statistics(records, statuses)
+    enrichment = enrichment_summary(records, statuses)
+    written = write_plots(stats, records, out_dir, _title(run_dir))
+    stats_path = out_dir / "stats.json"
+    stats_path.write_text(json.dumps({"edits": stats, "motif_enrichment": enrichment}, indent=1) + "\n")
+    written.append(stats_path)
+    if not (run_dir / SUMMARY).is_file() or "motif_enrichment" not in read_summary(run_dir):
+        fallback = run_dir / "motif_enrichment.json"
+        fallback.write_text(json.dumps(enrichment, indent=2) + "\n")
+        written.append(fallback)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="genoarmory visualize", description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", help="an attack run folder (records.jsonl) or a sweep folder of runs")
+    parser.add_argument("--status", choices=sorted(STATUSES), default="success",
+                        help="which records' edits to plot (default: success, the edits that fooled the model)")
+    parser.add_argument("--out", help="folder for the plots (single run only; default RUN_DIR/plots)")
+    args = parser.parse_args(argv)
+    try:
+        from genoarmory.analysis.runs import RECORDS, find_runs
+
+        runs = find_runs(args.run_dir, need=RECORDS)
+        if args.out and len(runs) > 1:
+            raise UserError(f"--out needs a single run; {args.run_dir} holds {len(runs)} runs")
+        for run in runs:
+            written = visualize_run(run, STATUSES[args.status], Path(args.out) if args.out else None)
+            print(f"{run}: wrote {len(written)} files to {written[0].parent}")
+            for path in written:
+                print(f"  {path}")
+    except UserError as err:
+        print(f"genoarmory: error: {err}", file=sys.stderr)
+        return err.exit_code
+    return 0
