@@ -1,0 +1,229 @@
+"""`leaderboard add RUN_DIR`: turn a run's summary.json into a verified entry.
+
+Refused (UserError, nothing written) when the summary is unreadable, the entry fails the schema, or the
+run's protocol (budget, selection, length policy) differs from the board's — numbers measured under
+another protocol are not comparable, so they never sit in the same table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+
+from genoarmory.errors import UserError
+from genoarmory.leaderboard import catalog
+from genoarmory.leaderboard.entries import dump, entry_id, entry_path, plots_dir, schema_errors, slug
+
+PROTOCOL_FILE = Path("data") / "protocol.json"
+_MISSING = object()
+
+# summary.json field (DESIGN.md) -> entry metric name
+METRIC_FIELDS = {
+    "origin_acc": "clean_accuracy",
+    "after_attack_acc": "accuracy_under_attack",
+    "asr": "asr",
+    "dsr": "dsr",
+    "average_queries": "average_queries",
+    "perturbation_rate": "perturbation_rate",
+    "clean_mcc": "clean_mcc",
+    "adv_mcc": "adv_mcc",
+    "clean_f1": "clean_f1",
+    "adv_f1": "adv_f1",
+}
+
+
+def lookup(obj, dotted: str):
+    """obj['a']['b'] for 'a.b'; _MISSING when any step is absent."""
+    for part in dotted.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return _MISSING
+        obj = obj[part]
+    return obj
+
+
+def read_json(path: Path, what: str) -> dict:
+    if not path.is_file():
+        raise UserError(f"no {what} here", str(path))
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise UserError(f"{what} is not valid JSON ({err.msg})", f"{path}:{err.lineno}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{what} must be a JSON object", str(path))
+    return data
+
+
+def load_protocol(board: Path) -> dict:
+    path = Path(board) / PROTOCOL_FILE
+    protocol = read_json(path, "board protocol")
+    if not isinstance(protocol.get("name"), str) or not isinstance(protocol.get("require"), dict):
+        raise UserError("protocol needs a 'name' and a 'require' object", str(path))
+    return protocol
+
+
+def _same(expected, actual) -> bool:
+    if isinstance(expected, float) or isinstance(actual, float):
+        return (isinstance(actual, (int, float)) and isinstance(expected, (int, float))
+                and not isinstance(actual, bool) and math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-12))
+    return expected == actual and type(expected) is type(actual)
+
+
+def protocol_mismatches(summary: dict, protocol: dict) -> list[str]:
+    """Each way the run departs from the board's protocol, as a sentence."""
+    problems = []
+    for field, rule in protocol["require"].items():
+        actual = lookup(summary, field)
+        if actual is _MISSING:
+            problems.append(f"the summary has no {field} (the protocol fixes it to {json.dumps(rule['value'])})")
+        elif not _same(rule["value"], actual):
+            problems.append(f"{field} is {json.dumps(actual)}, the board's protocol needs {json.dumps(rule['value'])}")
+    return problems
+
+
+def _metrics(summary: dict, where: str) -> dict:
+    metrics = {}
+    for field, name in METRIC_FIELDS.items():
+        if field not in summary:
+            continue
+        value = summary[field]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"{field} is {value}: a run with no measurable {name} cannot be an entry", where)
+        metrics[name] = value
+    return metrics
+
+
+def _flags(raw) -> list[str]:
+    if raw is None:
+        return []
+    if isinstance(raw, dict):  # {"near_chance": true, ...}
+        return [str(k).replace("_", " ") if v is True else f"{k}: {v}" for k, v in raw.items() if v]
+    if isinstance(raw, list):
+        return [str(f) for f in raw if f]
+    return [str(raw)]
+
+
+def _run_pointer(run_dir: Path) -> str:
+    """The run folder relative to the working directory when it is inside it (no home paths in git)."""
+    resolved, cwd = run_dir.resolve(), Path.cwd().resolve()
+    return resolved.relative_to(cwd).as_posix() if resolved.is_relative_to(cwd) else run_dir.as_posix()
+
+
+def _plots(run_dir: Path) -> list[Path]:
+    folder = run_dir / "plots"
+    return sorted(p for p in folder.glob("*.png") if p.is_file()) if folder.is_dir() else []
+
+
+def entry_from_summary(summary: dict, run_dir: Path, protocol: dict) -> dict:
+    where = str(run_dir / "summary.json")
+    model, dataset, attack = (summary.get(k) if isinstance(summary.get(k), dict) else {} for k in ("model", "dataset", "attack"))
+    defense = summary.get("defense") if isinstance(summary.get("defense"), dict) else {}
+    config = summary.get("config") if isinstance(summary.get("config"), dict) else None
+    hub_id = lookup(config or {}, "model.hub_id")
+    hub_id = hub_id if isinstance(hub_id, str) else None
+    too_long = lookup(config or {}, "sequence.too_long")
+    names = {"model": model.get("name"), "task": dataset.get("name"), "attack": attack.get("name"),
+             "defense": defense.get("name") or "none"}
+    for key, value in names.items():
+        if not isinstance(value, str) or not value:
+            raise UserError(f"the summary does not name its {key} ({'dataset' if key == 'task' else key}.name)", where)
+    entry = {
+        "schema_version": 1,
+        "source": "verified",
+        **names,
+        "model_hub_id": hub_id,
+        "metrics": _metrics(summary, where),
+        "budget": {"max_perturb_ratio": attack.get("max_perturb_ratio"), "query_budget": attack.get("query_budget")},
+        "selection": {"split": dataset.get("split"), "limit": dataset.get("limit"), "seed": dataset.get("seed"),
+                      "too_long": None if too_long is _MISSING else too_long},
+        "n_examples": summary.get("n_examples"),
+        "config_hash": summary.get("config_hash"),
+        "versions": summary.get("versions") or {},
+        "commit": summary.get("commit"),
+        "device": summary.get("device"),
+        "protocol": protocol["name"],
+        "run": {"dir": _run_pointer(run_dir), "summary": "summary.json"},
+        "flags": _flags(summary.get("flags")),
+        "links": catalog.entry_links(names["model"], names["attack"], names["defense"], hub_id),
+    }
+    if summary.get("date") is not None:
+        entry["date"] = str(summary["date"])
+    if config is not None:
+        entry["config"] = config
+    enrichment = summary.get("motif_enrichment")
+    if enrichment is None and (run_dir / "motif_enrichment.json").is_file():
+        enrichment = json.loads((run_dir / "motif_enrichment.json").read_text())
+    if enrichment is not None:
+        entry["motif_enrichment"] = enrichment
+    plots = _plots(run_dir)
+    if plots:
+        entry["plots"] = [slug(p.stem) + ".png" for p in plots]
+    return entry
+
+
+def prepare_run(run_dir: str | Path, board: str | Path, replace: bool = False) -> tuple[dict, Path, list[Path]]:
+    """Every check, nothing written: (entry, where it goes, the plots to copy)."""
+    run_dir, board = Path(run_dir), Path(board)
+    summary_path = run_dir / "summary.json"
+    summary = read_json(summary_path, "summary.json (is this a finished attack run?)")
+    protocol = load_protocol(board)
+    mismatches = protocol_mismatches(summary, protocol)
+    if mismatches:
+        raise UserError(f"run does not follow the board's protocol {protocol['name']!r}: " + "; ".join(mismatches),
+                        str(summary_path))
+    entry = entry_from_summary(summary, run_dir, protocol)
+    errors = schema_errors(entry)
+    if errors:
+        raise UserError(f"entry would fail the leaderboard schema: {'; '.join(errors)}", str(summary_path))
+    target = entry_path(board, entry)
+    if target.exists() and not replace:
+        old = json.loads(target.read_text())
+        if old.get("run") != entry["run"] or old.get("config_hash") != entry["config_hash"]:
+            raise UserError(f"the board already has {entry_id(entry)} from {old.get('run', {}).get('dir')}; "
+                            f"pass --replace to overwrite it", str(target))
+    return entry, target, _plots(run_dir)
+
+
+def expand_sweeps(run_dirs: list) -> list[Path]:
+    """A sweep folder (no summary.json, runs below it, e.g. a Hydra multirun's 0/ 1/ ...) stands for its runs."""
+    expanded = []
+    for run_dir in map(Path, run_dirs):
+        below = sorted((p.parent for p in run_dir.glob("*/summary.json")),
+                       key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name))
+        expanded += below if not (run_dir / "summary.json").exists() and below else [run_dir]
+    return expanded
+
+
+def add_runs(run_dirs: list, board: str | Path, replace: bool = False) -> list[Path]:
+    """All or nothing: every run is checked before the first entry is written."""
+    prepared, targets = [], {}
+    for run_dir in expand_sweeps(run_dirs):
+        entry, target, plots = prepare_run(run_dir, board, replace)
+        if target in targets:
+            raise UserError(f"{run_dir} and {targets[target]} are both {entry_id(entry)}", str(run_dir))
+        targets[target] = run_dir
+        prepared.append((entry, target, plots))
+    for entry, target, plots in prepared:
+        _write(entry, target, Path(board), plots)
+    return [target for _, target, _ in prepared]
+
+
+def add_run(run_dir: str | Path, board: str | Path, replace: bool = False) -> Path:
+    return add_runs([run_dir], board, replace)[0]
+
+
+def _write(entry: dict, target: Path, board: Path, plots: list[Path]) -> None:
+    """Plots first, the entry file last (renamed into place): a reader never sees an entry without its plots."""
+    text = dump(entry)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text)
+    destination = plots_dir(board, entry)
+    if destination.exists():
+        shutil.rmtree(destination)
+    for plot, name in zip(plots, entry.get("plots", [])):
+        destination.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(plot, destination / name)
+    os.replace(tmp, target)

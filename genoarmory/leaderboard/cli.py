@@ -1,0 +1,96 @@
+"""`python -m genoarmory leaderboard {add,build,import-reported,check}`.
+
+    leaderboard add RUN_DIR [RUN_DIR ...]   run summary.json -> verified entry (refused if off-protocol);
+                                            a sweep folder adds every run below it
+    leaderboard build run_dir=OUT           render the static site (also: --out OUT; default _site)
+    leaderboard import-reported [CSV]       rewrite the reported entries from the paper's figures
+    leaderboard check                       schema-check every entry of the board
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from genoarmory.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CSV = REPO_ROOT.parent / "shared" / "reference" / "genoarmory_reported.csv"
+
+
+def default_board() -> Path:
+    """./leaderboard when run from a checkout (short paths in messages), else the one beside the package."""
+    local = Path("leaderboard")
+    return local if (local / "data").is_dir() else REPO_ROOT / "leaderboard"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="genoarmory leaderboard", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--board", type=Path, default=None,
+                        help="leaderboard folder holding data/ (default: ./leaderboard of the checkout)")
+    sub = parser.add_subparsers(dest="action", required=True)
+    board_option = argparse.ArgumentParser(add_help=False)  # --board also after the action
+    board_option.add_argument("--board", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add = sub.add_parser("add", parents=[board_option], help="turn run summaries into verified entries")
+    add.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
+    add.add_argument("--replace", action="store_true", help="overwrite an entry that came from another run")
+    build = sub.add_parser("build", parents=[board_option], help="render the static site")
+    build.add_argument("overrides", nargs="*", metavar="run_dir=OUT", help="where to write the site")
+    build.add_argument("--out", type=Path, default=None, help="where to write the site (default _site)")
+    imp = sub.add_parser("import-reported", parents=[board_option], help="rewrite the reported entries from the paper's figures")
+    imp.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV)
+    sub.add_parser("check", parents=[board_option], help="schema-check every entry")
+    return parser
+
+
+def _out_dir(args) -> Path:
+    out = args.out
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        if not sep or key != "run_dir" or not value:
+            raise UserError(f"build takes run_dir=OUT (or --out OUT), not {item!r}")
+        if out is not None and Path(value) != out:
+            raise UserError("give the output folder once (run_dir=OUT or --out OUT)")
+        out = Path(value)
+    return out or Path("_site")
+
+
+def _run(args) -> int:
+    board = args.board or default_board()
+    if args.action == "add":
+        from genoarmory.leaderboard.add import add_runs
+
+        for path in add_runs(args.run_dirs, board, replace=args.replace):
+            print(f"added {path}")
+    elif args.action == "build":
+        from genoarmory.leaderboard.site import build_site
+
+        stats = build_site(board, _out_dir(args))
+        print(f"built {stats['out']}/index.html: {stats['entries']} entries ({stats['verified']} verified, "
+              f"{stats['reported']} reported), {stats['models']} models — open it in a browser, no server needed")
+    elif args.action == "import-reported":
+        from genoarmory.leaderboard.reported import import_reported
+
+        n = import_reported(args.csv, board)
+        print(f"wrote {n} reported entries under {board / 'data' / 'entries' / 'reported'}")
+    elif args.action == "check":
+        from genoarmory.leaderboard.entries import load_board
+
+        entries = load_board(board)
+        print(f"{len(entries)} entries pass the schema ({board / 'data' / 'entries'})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exit_:  # argparse: usage errors exit 2, --help exits 0
+        return int(exit_.code or 0)
+    try:
+        return _run(args)
+    except UserError as err:
+        print(f"genoarmory: error: {err}", file=sys.stderr)
+        return err.exit_code

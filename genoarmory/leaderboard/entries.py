@@ -1,0 +1,100 @@
+"""Leaderboard entries on disk: the schema check, where each entry lives, reading the whole board.
+
+Layout (one small JSON per model x task x attack x defense, as RobustBench's model_info):
+    <board>/data/entries/<source>/<model>/<task>__<attack>__<defense>.json
+Names are slugged for the file system only; the entry keeps the real names, and the site escapes them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from genoarmory.errors import UserError
+
+SCHEMA_FILE = "entry.schema.json"
+KEY_FIELDS = ("source", "model", "task", "attack", "defense")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return json.loads(resources.files("genoarmory.leaderboard").joinpath(SCHEMA_FILE).read_text())
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(schema())
+    return Draft202012Validator(schema())
+
+
+def schema_errors(entry: dict) -> list[str]:
+    """Every schema violation as 'field.path: message' (empty when the entry is valid)."""
+    errors = sorted(_validator().iter_errors(entry), key=lambda e: list(map(str, e.absolute_path)))
+    return [f"{'.'.join(map(str, e.absolute_path)) or '(entry)'}: {e.message}" for e in errors]
+
+
+def validate(entry: dict, where: str) -> None:
+    errors = schema_errors(entry)
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise UserError(f"entry fails the leaderboard schema: {errors[0]}{more}", where)
+
+
+def slug(name: str) -> str:
+    """A file-system-safe rendering of a name ('gue/EMP/H3' -> 'gue-EMP-H3')."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).strip("-.") or "unnamed"
+
+
+def entry_id(entry: dict) -> str:
+    """Unique key of an entry, also the name of its page on the site."""
+    return "__".join(slug(entry[k]) for k in KEY_FIELDS)
+
+
+def entries_dir(board: Path) -> Path:
+    return Path(board) / "data" / "entries"
+
+
+def entry_path(board: Path, entry: dict) -> Path:
+    name = "__".join(slug(entry[k]) for k in ("task", "attack", "defense")) + ".json"
+    return entries_dir(board) / entry["source"] / slug(entry["model"]) / name
+
+
+def plots_dir(board: Path, entry: dict) -> Path:
+    return Path(board) / "data" / "plots" / entry_id(entry)
+
+
+def dump(entry: dict) -> str:
+    return json.dumps(entry, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def read_entry(path: Path) -> dict:
+    try:
+        entry = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise UserError(f"not valid JSON ({err.msg})", f"{path}:{err.lineno}") from None
+    if not isinstance(entry, dict):
+        raise UserError("an entry must be a JSON object", str(path))
+    validate(entry, str(path))
+    return entry
+
+
+def load_board(board: Path) -> list[dict]:
+    """Every entry of the board, schema-checked, sorted by key; two files with one key are an error."""
+    root = entries_dir(board)
+    if not root.is_dir():
+        raise UserError("no entries folder (expected <board>/data/entries/)", str(root))
+    seen: dict[str, Path] = {}
+    entries = []
+    for path in sorted(root.rglob("*.json")):
+        entry = read_entry(path)
+        key = entry_id(entry)
+        if key in seen:
+            raise UserError(f"two entries for {key} (also {seen[key]})", str(path))
+        seen[key] = path
+        entries.append(entry)
+    return sorted(entries, key=entry_id)

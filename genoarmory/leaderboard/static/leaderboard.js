@@ -1,0 +1,227 @@
+/* GenoArmory leaderboard: sortable, filterable table and ASR heatmaps, from the JSON embedded in
+ * index.html (no fetch: the site must work from file://). Text is only ever set with textContent,
+ * never innerHTML, so a model named "<script>" stays text. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("lb-data").textContent);
+  var columns = data.columns, rows = data.rows;
+  rows.forEach(function (r, i) { r.order = i; });
+  function col(key) { return columns.findIndex(function (c) { return c.key === key; }); }
+  var KEYS = ["model", "task", "attack", "defense", "source"];
+  var MODEL = col("model"), ATTACK = col("attack"), DEFENSE = col("defense"), SOURCE = col("source"), ASR = col("asr");
+  var PAGE = 200;  // rows drawn at first: keeps phones responsive; "Show all" draws the rest
+  var state = { filters: {}, sort: { col: null, dir: 1 }, showAll: false };
+
+  var form = document.getElementById("filters");
+  var tbody = document.querySelector("#results tbody");
+  var count = document.getElementById("count");
+  var more = document.getElementById("more");
+  var heatmaps = document.getElementById("heatmap-grid");
+  var sortSelect = document.getElementById("sort-select");
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function link(text, href, cls) {
+    var a = el("a", text, cls);
+    a.setAttribute("href", href);
+    return a;
+  }
+
+  function readFilters() {
+    var f = {};
+    form.querySelectorAll("[data-filter]").forEach(function (input) {
+      f[input.dataset.filter] = input.type === "checkbox" ? input.checked : input.value;
+    });
+    return f;
+  }
+
+  function matches(row, f) {
+    for (var i = 0; i < KEYS.length; i++) {
+      if (f[KEYS[i]] && row.v[col(KEYS[i])] !== f[KEYS[i]]) return false;
+    }
+    if (f.flagged === "only" && row.flags.length === 0) return false;
+    if (f.flagged === "none" && row.flags.length > 0) return false;
+    if (f.q) {
+      var hay = KEYS.map(function (k) { return row.v[col(k)]; }).concat(row.flags).join(" ").toLowerCase();
+      var words = f.q.toLowerCase().split(/\s+/).filter(Boolean);
+      for (var w = 0; w < words.length; w++) if (hay.indexOf(words[w]) < 0) return false;
+    }
+    return true;
+  }
+
+  function compare(a, b) {
+    var c0 = state.sort.col, dir = state.sort.dir;
+    if (c0 === null) return a.order - b.order;  // the builder's order: verified first, then by name
+    var x = a.v[c0], y = b.v[c0];
+    if (x === null && y === null) return a.order - b.order;
+    if (x === null) return 1;  // missing values last, whichever the direction
+    if (y === null) return -1;
+    var c = typeof x === "number" ? x - y : String(x).localeCompare(String(y));
+    return c !== 0 ? c * dir : a.order - b.order;
+  }
+
+  function badge(source) {
+    return el("span", source, "badge badge-" + source);
+  }
+
+  function drawRow(row) {
+    var tr = el("tr");
+    tr.dataset.id = row.id;
+    columns.forEach(function (c, i) {
+      var td;
+      if (c.key === "model") {
+        td = el("td");
+        td.appendChild(link(row.v[i], row.model_page));
+      } else if (c.key === "source") {
+        td = el("td");
+        td.appendChild(badge(row.v[i]));
+      } else if (c.kind === "flags") {
+        td = el("td");
+        if (row.flags.length) {
+          var f = el("span", "⚑ " + row.t[i], "flag-count");
+          f.title = row.flags.join("; ");
+          td.appendChild(f);
+        }
+      } else if (c.kind === "key") {
+        td = el("td", row.v[i]);
+      } else {  // a metric: the builder's formatted text; the exact value alongside for tools and tests
+        td = el("td", row.t[i], "num");
+        td.dataset.metric = c.key;
+        td.dataset.value = JSON.stringify(row.v[i]);
+      }
+      td.dataset.label = c.label;  // the phone layout shows each cell as "label: value"
+      tr.appendChild(td);
+    });
+    var open = el("td", null, "open");
+    open.appendChild(link("details", "entries/" + row.id + ".html", "details"));
+    tr.appendChild(open);
+    return tr;
+  }
+
+  function drawTable(shown) {
+    var limit = state.showAll ? shown.length : Math.min(PAGE, shown.length);
+    var frag = document.createDocumentFragment();
+    for (var i = 0; i < limit; i++) frag.appendChild(drawRow(shown[i]));
+    tbody.replaceChildren(frag);
+    count.textContent = shown.length + " of " + rows.length + " entries match" +
+      (limit < shown.length ? "; showing the first " + limit : "");
+    more.hidden = limit >= shown.length;
+    more.textContent = "Show all " + shown.length + " rows";
+  }
+
+  function heat(value) {
+    var light = 96 - 62 * value;  // ASR 0 -> pale, 1 -> dark red
+    return { bg: "hsl(8, 78%, " + light + "%)", fg: light < 58 ? "#fff" : "#1a1a1a" };
+  }
+
+  function drawHeatmaps(shown) {
+    var byDefense = {};
+    shown.forEach(function (r) {
+      var d = r.v[DEFENSE];
+      (byDefense[d] = byDefense[d] || []).push(r);
+    });
+    var defenses = Object.keys(byDefense).sort(function (a, b) {
+      return (a === "none" ? "" : a).localeCompare(b === "none" ? "" : b);
+    });
+    var frag = document.createDocumentFragment();
+    if (!defenses.length) frag.appendChild(el("p", "No entries match the filters.", "muted"));
+    defenses.forEach(function (defense) {
+      var cells = {}, models = {}, attacks = {};
+      byDefense[defense].forEach(function (r) {
+        var rowKey = r.v[SOURCE] + "\u0000" + r.v[MODEL];
+        models[rowKey] = [r.v[MODEL], r.v[SOURCE]];
+        attacks[r.v[ATTACK]] = true;
+        if (r.v[ASR] === null) return;
+        var key = rowKey + "\u0000" + r.v[ATTACK];
+        var c = cells[key] = cells[key] || { sum: 0, n: 0 };
+        c.sum += r.v[ASR];
+        c.n += 1;
+      });
+      var attackList = Object.keys(attacks).sort();
+      var modelKeys = Object.keys(models).sort(function (a, b) {  // verified first, then by model
+        return (models[a][1] === "verified" ? "0" : "1").concat(models[a][0])
+          .localeCompare((models[b][1] === "verified" ? "0" : "1").concat(models[b][0]));
+      });
+      var wrap = el("div", null, "heatmap scroll");
+      var table = el("table", null, "heat");
+      table.dataset.defense = defense;
+      table.appendChild(el("caption", "defense: " + defense));
+      var head = el("tr");
+      head.appendChild(el("th", "model (source)"));
+      attackList.forEach(function (a) { head.appendChild(el("th", a)); });
+      table.appendChild(el("thead")).appendChild(head);
+      var body = el("tbody");
+      modelKeys.forEach(function (mk) {
+        var tr = el("tr");
+        var th = el("th");
+        th.setAttribute("scope", "row");
+        th.appendChild(document.createTextNode(models[mk][0] + " "));
+        th.appendChild(badge(models[mk][1]));
+        tr.appendChild(th);
+        attackList.forEach(function (a) {
+          var c = cells[mk + "\u0000" + a];
+          var td = el("td", c ? (100 * c.sum / c.n).toFixed(1) + "%" : "—", "cell");
+          if (c) {
+            var colour = heat(c.sum / c.n);
+            td.style.backgroundColor = colour.bg;
+            td.style.color = colour.fg;
+            td.title = "mean ASR over " + c.n + " task" + (c.n === 1 ? "" : "s");
+            td.appendChild(el("small", "n=" + c.n));
+          }
+          tr.appendChild(td);
+        });
+        body.appendChild(tr);
+      });
+      table.appendChild(body);
+      wrap.appendChild(table);
+      frag.appendChild(wrap);
+    });
+    heatmaps.replaceChildren(frag);
+  }
+
+  function render() {
+    state.filters = readFilters();
+    var shown = rows.filter(function (r) { return matches(r, state.filters); }).sort(compare);
+    drawTable(shown);
+    drawHeatmaps(shown);
+    sortSelect.value = state.sort.col === null ? "" : state.sort.col + ":" + state.sort.dir;
+    document.querySelectorAll("#results th").forEach(function (th, i) {
+      th.setAttribute("aria-sort", state.sort.col === i ? (state.sort.dir > 0 ? "ascending" : "descending") : "none");
+    });
+  }
+
+  document.querySelectorAll("#results thead button[data-sort]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var index = Number(button.dataset.sort);
+      state.sort = { col: index, dir: state.sort.col === index ? -state.sort.dir : 1 };
+      render();
+    });
+  });
+  sortSelect.addEventListener("change", function (ev) {
+    ev.stopPropagation();
+    var parts = sortSelect.value.split(":");
+    state.sort = sortSelect.value ? { col: Number(parts[0]), dir: Number(parts[1]) } : { col: null, dir: 1 };
+    render();
+  });
+  form.addEventListener("input", function (ev) { if (ev.target !== sortSelect) { state.showAll = false; render(); } });
+  form.addEventListener("change", function (ev) { if (ev.target !== sortSelect) { state.showAll = false; render(); } });
+  form.addEventListener("reset", function () { state.sort = { col: null, dir: 1 }; setTimeout(render, 0); });
+  form.addEventListener("submit", function (ev) { ev.preventDefault(); });
+  more.addEventListener("click", function () { state.showAll = true; render(); });
+
+  // index.html#model=dnabert2&defense=none pre-selects filters (model pages link here).
+  if (location.hash.indexOf("=") > 0) {
+    new URLSearchParams(location.hash.slice(1)).forEach(function (value, key) {
+      var input = form.querySelector('[data-filter="' + key.replace(/[^a-z]/g, "") + '"]');
+      if (input && input.tagName === "SELECT" && Array.prototype.some.call(input.options, function (o) { return o.value === value; })) {
+        input.value = value;
+      }
+    });
+  }
+  render();
+})();

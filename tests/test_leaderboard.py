@@ -1,0 +1,359 @@
+"""Leaderboard: entry schema, `leaderboard add` (protocol and schema refusals), reported import, site build.
+
+Summaries here follow genoarmory/summary.py's build_summary layout (metrics at top level, model /
+attack / dataset / defense objects, run metadata), written by `make_run` below; the browser test reuses it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+from genoarmory.leaderboard import cli
+from genoarmory.leaderboard.entries import entry_id, load_board, schema_errors
+from genoarmory.leaderboard.site import format_metric
+
+REPO = Path(__file__).resolve().parents[1]
+PROTOCOL = REPO / "leaderboard" / "data" / "protocol.json"
+XSS = "<script>alert(1)</script>"
+
+
+def png_bytes(width: int = 4, height: int = 3) -> bytes:
+    """A real (tiny, grey) PNG, so copied plots are genuine image files."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def make_summary(model="tiny-6mer", attack="bertattack", defense="none", task="motif/tata") -> dict:
+    """A summary.json as `python -m genoarmory attack` writes it (field names per DESIGN.md)."""
+    config = {
+        "model": {"name": model, "family": "tiny", "tokenizer": "kmer6", "path": None, "hub_id": None, "max_length": 512},
+        "dataset": {"name": task, "task": "tata", "split": "test", "limit": 100, "seed": 0, "shard": None},
+        "attack": {"name": attack, "max_perturb_ratio": 0.1, "query_budget": None, "protected": "meta", "k": 48},
+        "defense": {"name": defense},
+        "sequence": {"policy": "error", "too_long": "error"},
+        "seed": 42, "device": "auto", "run_dir": "runs/x", "data_root": "data",
+    }
+    summary = {
+        "n_examples": 100, "n_attacked": 88, "n_success": 61,
+        "origin_acc": 0.88, "after_attack_acc": 0.27, "asr": 61 / 88, "average_queries": 143.25,
+        "perturbation_rate": 0.0325, "average_edits": 3.25, "clean_mcc": 0.7612, "adv_mcc": -0.4201,
+        "clean_f1": 0.8799, "adv_f1": 0.2654, "seconds": 12.5, "flags": [],
+        "model": {"name": model, "path": f"/root/.cache/genoarmory/{model}", "family": "tiny"},
+        "attack": dict(config["attack"]),
+        "dataset": {"name": task, "split": "test", "limit": 100, "seed": 0, "shard": None, "num_labels": 2},
+        "defense": {"name": defense},
+        "budget": {"max_perturb_ratio": 0.1, "query_budget": None, "max_length": 512},
+        "seed": 42, "config": config, "config_hash": "0123456789abcdef",
+        "versions": {"genoarmory": "0.1.0", "python": "3.11.2", "torch": "2.13.0", "transformers": "4.57.1"},
+        "commit": "6a82d72", "device": "cpu (x86_64, 2 cores, 2 threads)", "date": "2026-01-02T03:04:05+00:00",
+        "motif_enrichment": {"n_edits": 198, "inside": 151, "expected_fraction": 0.07, "p_value": 1e-90},
+    }
+    if defense != "none":
+        summary["dsr"] = 1 - summary["asr"]
+    return summary
+
+
+def make_run(root: Path, name: str, plots: bool = False, over: dict | None = None, **summary_kw) -> Path:
+    """A run folder; `over` replaces top-level summary fields after the summary is made."""
+    run = root / name
+    run.mkdir(parents=True)
+    summary = make_summary(**summary_kw)
+    summary.update(over or {})
+    (run / "summary.json").write_text(json.dumps(summary, indent=2))
+    (run / "records.jsonl").write_text("")
+    if plots:
+        (run / "plots").mkdir()
+        for plot in ("positions", "substitutions"):
+            (run / "plots" / f"{plot}.png").write_bytes(png_bytes())
+            (run / "plots" / f"{plot}.pdf").write_bytes(b"%PDF-1.4\n")
+    return run
+
+
+def new_board(root: Path) -> Path:
+    board = root / "board"
+    (board / "data" / "entries").mkdir(parents=True)
+    shutil.copy(PROTOCOL, board / "data" / "protocol.json")
+    return board
+
+
+def lb(*argv) -> int:
+    return cli.main([str(a) for a in argv])
+
+
+def files_under(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file())
+
+
+# ---------------------------------------------------------------- add
+
+
+def test_add_writes_a_valid_verified_entry_with_plots(tmp_path, capsys):
+    board = new_board(tmp_path)
+    run = make_run(tmp_path, "run1", plots=True, defense="at")
+    assert lb("add", run, "--board", board) == 0
+    (path,) = (board / "data" / "entries" / "verified").rglob("*.json")
+    entry = json.loads(path.read_text())
+    assert schema_errors(entry) == []
+    assert (entry["source"], entry["model"], entry["task"], entry["attack"], entry["defense"]) == \
+        ("verified", "tiny-6mer", "motif/tata", "bertattack", "at")
+    assert entry["metrics"]["asr"] == 61 / 88 and entry["metrics"]["dsr"] == 1 - 61 / 88
+    assert entry["metrics"]["clean_accuracy"] == 0.88 and entry["metrics"]["adv_mcc"] == -0.4201
+    assert entry["budget"] == {"max_perturb_ratio": 0.1, "query_budget": None}
+    assert entry["selection"] == {"split": "test", "limit": 100, "seed": 0, "too_long": "error"}
+    assert entry["n_examples"] == 100 and entry["config_hash"] == "0123456789abcdef"
+    assert entry["protocol"] == "genoarmory-v1" and entry["run"]["dir"].endswith("run1")
+    assert entry["motif_enrichment"]["inside"] == 151
+    assert entry["plots"] == ["positions.png", "substitutions.png"]  # PDFs stay with the run
+    copied = board / "data" / "plots" / entry_id(entry)
+    assert (copied / "positions.png").read_bytes() == png_bytes()
+    assert "added" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"attack": {"name": "bertattack", "max_perturb_ratio": 0.2, "query_budget": None}}, "attack.max_perturb_ratio is 0.2"),
+    ({"attack": {"name": "bertattack", "max_perturb_ratio": 0.1, "query_budget": 500}}, "attack.query_budget is 500"),
+    ({"dataset": {"name": "motif/tata", "split": "test", "limit": 50, "seed": 0}}, "dataset.limit is 50"),
+    ({"dataset": {"name": "motif/tata", "split": "dev", "limit": 100, "seed": 0}}, 'dataset.split is "dev"'),
+    ({"dataset": {"name": "motif/tata", "split": "test", "limit": 100, "seed": 3}}, "dataset.seed is 3"),
+    ({"dataset": {"name": "motif/tata", "split": "test", "limit": 100}}, "the summary has no dataset.seed"),
+])
+def test_add_refuses_a_run_off_the_board_protocol(tmp_path, capsys, change, message):
+    board = new_board(tmp_path)
+    run = make_run(tmp_path, "run", over=change)
+    assert lb("add", run, "--board", board) == 2
+    err = capsys.readouterr().err
+    assert "protocol" in err and message in err and err.count("\n") == 1  # one line, no traceback
+    assert files_under(board / "data" / "entries") == []
+
+
+def test_add_refuses_truncation_policy(tmp_path, capsys):
+    board = new_board(tmp_path)
+    summary = make_summary()
+    summary["config"]["sequence"]["too_long"] = "truncate"
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert lb("add", run, "--board", board) == 2
+    assert 'config.sequence.too_long is "truncate"' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"asr": 1.7}, "metrics.asr: 1.7 is greater than the maximum of 1"),
+    ({"origin_acc": "0.9"}, "metrics.clean_accuracy: '0.9' is not of type"),
+    ({"n_examples": 0}, "n_examples: 0 is less than the minimum of 1"),
+    ({"date": "yesterday"}, "date: 'yesterday' does not match"),
+    ({"config_hash": None}, "config_hash"),
+    ({"dsr": None}, None),  # defense=none: dsr may be absent or null
+])
+def test_add_refuses_an_entry_that_fails_the_schema(tmp_path, capsys, change, message):
+    board = new_board(tmp_path)
+    run = make_run(tmp_path, "run", over=change)
+    code = lb("add", run, "--board", board)
+    if message is None:
+        assert code == 0
+        return
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert files_under(board / "data") == [board / "data" / "protocol.json"]
+
+
+def test_add_refuses_a_defended_run_without_dsr_and_non_finite_metrics(tmp_path, capsys):
+    board = new_board(tmp_path)
+    summary = make_summary(defense="freelb")
+    del summary["dsr"]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "summary.json").write_text(json.dumps(summary))
+    assert lb("add", tmp_path / "a", "--board", board) == 2
+    assert "'dsr' is a required property" in capsys.readouterr().err
+    make_run(tmp_path, "b", over={"clean_mcc": float("nan")})
+    assert lb("add", tmp_path / "b", "--board", board) == 2
+    assert "clean_mcc is nan" in capsys.readouterr().err
+    assert files_under(board / "data" / "entries") == []
+
+
+def test_add_is_all_or_nothing_and_keeps_existing_entries(tmp_path, capsys):
+    board = new_board(tmp_path)
+    good = make_run(tmp_path, "good")
+    bad = make_run(tmp_path, "bad", over={"attack": {"name": "textfooler", "max_perturb_ratio": 0.5, "query_budget": None}})
+    assert lb("add", good, bad, "--board", board) == 2
+    assert files_under(board / "data" / "entries") == []
+    assert lb("add", good, "--board", board) == 0
+    other = make_run(tmp_path, "other", over={"config_hash": "fedcba9876543210"})
+    assert lb("add", other, "--board", board) == 2  # same key, another run: needs --replace
+    assert "--replace" in capsys.readouterr().err
+    assert lb("add", other, "--board", board, "--replace") == 0
+    (entry,) = load_board(board)
+    assert entry["config_hash"] == "fedcba9876543210"
+
+
+def test_add_takes_a_sweep_folder(tmp_path):
+    board = new_board(tmp_path)
+    for i, attack in enumerate(["bertattack", "textfooler", "random"] * 4):  # 0..11: numeric order, not 0, 1, 10
+        make_run(tmp_path / "sweep", str(i), model=f"m{i // 3}", attack=attack)
+    assert lb("add", tmp_path / "sweep", "--board", board) == 0
+    entries = load_board(board)
+    assert len(entries) == 12 and {e["run"]["dir"].rsplit("/", 1)[1] for e in entries} == {str(i) for i in range(12)}
+
+
+def test_add_errors_are_one_line(tmp_path, capsys):
+    board = new_board(tmp_path)
+    assert lb("add", tmp_path / "missing", "--board", board) == 2
+    assert "no summary.json" in capsys.readouterr().err
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "summary.json").write_text("{not json")
+    assert lb("add", tmp_path / "broken", "--board", board) == 2
+    err = capsys.readouterr().err
+    assert "summary.json:1" in err and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------- reported
+
+
+@pytest.fixture(scope="module")
+def imported_board(tmp_path_factory, shared_reference) -> Path:
+    """The CSV imported once for the module (1,690 entries take ~1 s to write and check)."""
+    board = new_board(tmp_path_factory.mktemp("imported"))
+    assert lb("import-reported", shared_reference, "--board", board) == 0
+    return board
+
+
+def test_reported_entries_cite_the_paper_and_keep_flags(imported_board, shared_reference):
+    entries = load_board(imported_board)
+    assert len(entries) == sum(1 for _ in shared_reference.open()) - 1  # one entry per CSV row
+    assert all(e["source"] == "reported" and "2505.10983" in e["citation"]["text"] for e in entries)
+    assert {e["model"] for e in entries} == {"dnabert2", "nt1-500m", "nt2-500m", "hyenadna-small", "genomeocean-100m"}
+    by_key = {(e["model"], e["task"], e["attack"], e["defense"]): e for e in entries}
+    first = by_key[("dnabert2", "gue/mouse/0", "bertattack", "adfar")]  # the CSV's first row
+    assert first["metrics"]["clean_accuracy"] == 0.54 and first["metrics"]["asr"] == 0.5556
+    assert first["metrics"]["average_queries"] == 246.05 and "clean accuracy near chance" in first["flags"]
+    assert abs(first["metrics"]["dsr"] - 0.4444) < 1e-12
+    nonnumeric = by_key[("nt1-500m", "gue/prom/prom_core_notata", "bertattack", "none")]
+    assert nonnumeric["metrics"]["clean_accuracy"] is None and any("non-numeric" in f for f in nonnumeric["flags"])
+    assert by_key[("dnabert2", "gue/tf/0", "bertattack", "adfar")]["citation"]["original_task_name"] == "tf0"
+
+
+def test_committed_reported_entries_match_the_csv(imported_board):
+    """The entries in git are exactly what import-reported makes from the CSV (never hand-edited)."""
+    fresh = {p.relative_to(imported_board): p.read_text() for p in (imported_board / "data" / "entries").rglob("*.json")}
+    committed_root = REPO / "leaderboard"
+    committed = {p.relative_to(committed_root): p.read_text()
+                 for p in (committed_root / "data" / "entries" / "reported").rglob("*.json")}
+    assert committed == fresh
+
+
+def test_check_validates_every_committed_entry(capsys):
+    assert lb("check", "--board", REPO / "leaderboard") == 0
+    assert "entries pass the schema" in capsys.readouterr().out
+
+
+def test_check_names_the_bad_file(tmp_path, capsys):
+    board = new_board(tmp_path)
+    lb("add", make_run(tmp_path, "run"), "--board", board)
+    (path,) = (board / "data" / "entries").rglob("*.json")
+    entry = json.loads(path.read_text())
+    entry["source"] = "rumoured"
+    path.write_text(json.dumps(entry))
+    assert lb("check", "--board", board) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "source" in err
+
+
+# ---------------------------------------------------------------- build
+
+
+def test_build_renders_every_page_escaped(tmp_path, capsys):
+    board = new_board(tmp_path)
+    runs = [make_run(tmp_path, "a", plots=True), make_run(tmp_path, "b", model=XSS, attack="random"),
+            make_run(tmp_path, "c", defense="adfar", attack="textfooler")]
+    assert lb("add", *runs, "--board", board) == 0
+    out = tmp_path / "site"
+    assert lb("build", f"run_dir={out}", "--board", board) == 0
+    assert "3 entries" in capsys.readouterr().out
+    pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+    assert "index.html" in pages and len([p for p in pages if p.startswith("entries/")]) == 3
+    assert len([p for p in pages if p.startswith("models/")]) == 2
+    for page in out.rglob("*.html"):
+        html = page.read_text()
+        assert XSS not in html, page  # escaped everywhere, including the embedded JSON
+        assert "fetch(" not in html
+    index = (out / "index.html").read_text()
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in index  # JSON for the table
+    model_page = next(out.glob("models/script-alert-1-script*.html")).read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in model_page
+    assert (out / "assets" / "leaderboard.js").is_file() and (out / "assets" / "leaderboard.css").is_file()
+    assert len(list((out / "plots").rglob("*.png"))) == 2
+    entry = json.loads(next((board / "data" / "entries").rglob("*/tiny-6mer/*bertattack__none.json")).read_text())
+    entry_page = (out / "entries" / f"{entry_id(entry)}.html").read_text()
+    assert f'src="../plots/{entry_id(entry)}/positions.png"' in entry_page
+    assert format_metric(entry["metrics"]["asr"], "rate") in entry_page and "&#34;too_long&#34;" in entry_page
+
+
+def test_build_accepts_out_option_and_refuses_to_clobber(tmp_path, capsys):
+    board = new_board(tmp_path)
+    lb("add", make_run(tmp_path, "a"), "--board", board)
+    foreign = tmp_path / "docs"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    assert lb("build", "--out", foreign, "--board", board) == 2
+    assert "not a previous leaderboard build" in capsys.readouterr().err
+    assert (foreign / "thesis.tex").read_text() == "precious"
+    site = tmp_path / "site"
+    assert lb("build", "--out", site, "--board", board) == 0
+    assert lb("build", f"run_dir={site}", "--board", board) == 0  # a previous build is replaced
+    assert lb("build", "outdir=x", "--board", board) == 2
+
+
+def test_build_refuses_a_board_with_a_broken_entry(tmp_path, capsys):
+    board = new_board(tmp_path)
+    lb("add", make_run(tmp_path, "a"), "--board", board)
+    (path,) = (board / "data" / "entries").rglob("*.json")
+    path.write_text(path.read_text().replace('"asr": 0.69', '"asr": 6.9'))
+    assert lb("build", "--out", tmp_path / "site", "--board", board) == 2
+    assert "asr" in capsys.readouterr().err and not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("value, kind, shown", [
+    (0.5556, "rate", "55.6%"), (1.0, "rate", "100.0%"), (0.0005, "rate", "0.1%"), (None, "rate", "—"),
+    (246.05, "count", "246.1"), (-0.4201, "mcc", "-0.420"), (0.0625, "mcc", "0.063"),
+])
+def test_format_metric(value, kind, shown):
+    assert format_metric(value, kind) == shown
+
+
+def test_schema_rejects_script_urls_and_reported_without_citation():
+    entry = make_reported_entry()
+    assert schema_errors(entry) == []
+    bad = copy.deepcopy(entry)
+    bad["links"][0]["url"] = "javascript:alert(1)"
+    assert any("links.0.url" in e for e in schema_errors(bad))
+    bad = copy.deepcopy(entry)
+    del bad["citation"]
+    assert any("citation" in e for e in schema_errors(bad))
+
+
+def make_reported_entry() -> dict:
+    return {"schema_version": 1, "source": "reported", "model": "dnabert2", "task": "gue/EMP/H3", "attack": "pgd",
+            "defense": "none", "metrics": {"clean_accuracy": 0.9, "accuracy_under_attack": 0.4, "asr": 0.55,
+                                           "average_queries": None},
+            "budget": {"max_perturb_ratio": None, "query_budget": None}, "n_examples": None, "flags": [],
+            "date": "2025-05", "citation": {"text": "Luo et al. 2025", "url": "https://arxiv.org/abs/2505.10983",
+                                            "license": "MIT", "source_file": "metadata/PGD/dnabert.json"},
+            "links": [{"label": "paper", "url": "https://arxiv.org/abs/2505.10983"}]}
+
+
+@pytest.fixture(scope="module")
+def shared_reference() -> Path:
+    csv = REPO.parent / "shared" / "reference" / "genoarmory_reported.csv"
+    if not csv.is_file():
+        pytest.skip(f"{csv} absent (../shared is not beside this checkout)")
+    return csv
