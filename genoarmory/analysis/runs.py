@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from genoarmory.errors import UserError, located
@@ -26,10 +27,25 @@ def find_runs(path: str | Path, need: str = SUMMARY) -> list[Path]:
         raise UserError("not a folder (give a run folder holding summary.json, or a sweep folder of runs)", str(path))
     if (path / need).is_file():
         return [path]
-    runs = sorted(p.parent for p in path.rglob(need) if p.is_file())
+    runs = sorted(_below(path, need))
     if not runs:
         raise UserError(f"no {need} in this folder or below it (is it an attack run or a sweep of runs?)", str(path))
     return runs
+
+
+def _below(root: Path, need: str) -> list[Path]:
+    """Folders below root holding `need`, following symlinked folders (a sweep assembled from links)
+    but visiting each real folder once."""
+    found, seen = [], set()
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            subfolders[:] = []
+            continue
+        seen.add(real)
+        if need in files:
+            found.append(Path(folder))
+    return found
 
 
 def read_summary(run_dir: Path) -> dict:
