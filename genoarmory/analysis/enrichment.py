@@ -13,8 +13,9 @@ so it falls inside a motif region with probability c_r = (motif-covered nt) / (s
 The expected fraction is the edit-weighted mean of c_r. The number of edits inside, k, is then a sum of
 independent Bernoulli(c_r) (without replacement within one record: hypergeometric, same mean, smaller
 variance); we test k against Binomial(n_edits, mean c), one-sided (more edits inside than chance).
-For k above the mean, the binomial tail bounds the true tail from above (Hoeffding 1956, Ann. Math.
-Stat. 27:713), so the p-value is conservative.
+For k >= n_edits * mean c + 1 the binomial tail bounds the true (Poisson-binomial) tail from above
+(Hoeffding 1956, Ann. Math. Stat. 27:713), so there the p-value is conservative. Repeated positions
+within one record count once.
 
 Null model (per example, robust to edits of one example being chosen jointly by the search): example r
 with m_r edits has at least one inside with probability 1 - C(L - s, m_r) / C(L, m_r) (s = covered nt);
