@@ -46,6 +46,24 @@ def masked_lm_loss(tokenizer, probability: float = 0.15):
     return loss
 
 
+def compositional_embeddings(model, tokenizer, seed: int) -> None:
+    """Initialise each DNA token's embedding as the sum of per-offset nucleotide vectors.
+
+    With 4,096 6-mers (or a BPE vocabulary) and a few thousand training sequences, most token embeddings
+    would see a handful of updates; starting from their composition lets the tiny model read motifs that
+    straddle token boundaries after a few epochs. Plain embeddings afterwards: HF loads it as usual.
+    """
+    emb = model.get_input_embeddings().weight
+    vocab = tokenizer.get_vocab()
+    width = max((len(t) for t in vocab if t and set(t) <= set("ACGTN")), default=1)
+    gen = torch.Generator().manual_seed(seed)
+    per_offset = torch.randn(width, 5, emb.shape[1], generator=gen) * (0.02 / width ** 0.5)
+    with torch.no_grad():
+        for token, i in vocab.items():
+            if token and set(token) <= set("ACGTN"):
+                emb[i] = sum(per_offset[j, "ACGTN".index(b)] for j, b in enumerate(token)) * (width ** 0.5)
+
+
 def tiny_encoder(tokenizer, model_cfg: DictConfig, too_long: str = "error") -> SequenceEncoder:
     return SequenceEncoder(tokenizer, TOKENIZATION[model_cfg.tokenizer], int(model_cfg.max_length), too_long)
 
@@ -64,6 +82,7 @@ def train_tiny(cfg: DictConfig, task: Task, out_dir: Path, device: torch.device)
     torch.manual_seed(int(cfg.seed))
     started = time.perf_counter()
     mlm = BertForMaskedLM(config)
+    compositional_embeddings(mlm, tokenizer, int(cfg.seed))
     if int(m.pretrain_mlm_epochs) > 0:
         mlm_cfg = OmegaConf.merge(cfg.train, {"epochs": int(m.pretrain_mlm_epochs)})
         fine_tune(mlm, encoder, train, mlm_cfg, device, int(cfg.seed), loss_fn=masked_lm_loss(tokenizer),
