@@ -1,0 +1,58 @@
+"""Shared fixtures. Tests run offline, in-process, with a private model cache per session."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def pytest_configure(config):
+    # Never touch the user's cache or the network from tests.
+    os.environ.setdefault("GENOARMORY_CACHE", tempfile.mkdtemp(prefix="genoarmory-test-cache-"))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} absent (real GUE data and fixtures live there; a fresh clone does not have it)")
+    return SHARED
+
+
+def compose(overrides: list[str] | None = None):
+    """The composed config exactly as the CLI would build it (no Hydra run)."""
+    from hydra import compose as hydra_compose, initialize_config_dir
+
+    with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
+        return hydra_compose("config", overrides=list(overrides or []) + ["progress=false"])
+
+
+def run_cli(*argv: str) -> int:
+    """Run `python -m genoarmory ...` in-process; returns the exit code (SystemExit included)."""
+    from genoarmory.__main__ import main
+
+    try:
+        return main(list(argv))
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+# Quick settings for a tiny model: enough to exercise every code path, not to be accurate.
+QUICK_TRAIN = ["train.max_train=800", "train.epochs=2", "model.pretrain_mlm_epochs=1"]
+
+
+@pytest.fixture(scope="session")
+def quick_tiny_model(tmp_path_factory) -> Path:
+    """A tiny-6mer trained quickly on motif/tata: a run folder with model/ and mlm/ (HF layout)."""
+    run_dir = tmp_path_factory.mktemp("quick-tiny")
+    assert run_cli("train", "model=tiny-6mer", "dataset=motif/tata", f"run_dir={run_dir}", "progress=false",
+                   *QUICK_TRAIN) == 0
+    return run_dir
