@@ -253,7 +253,18 @@ def test_committed_reported_entries_match_the_csv(imported_board):
 
 def test_check_validates_every_committed_entry(capsys):
     assert lb("check", "--board", REPO / "leaderboard") == 0
-    assert "entries pass the schema" in capsys.readouterr().out
+    assert "entries pass the schema and the board's protocol" in capsys.readouterr().out
+
+
+def test_a_protocol_change_invalidates_older_verified_entries(tmp_path, capsys):
+    board = new_board(tmp_path)
+    assert lb("add", make_run(tmp_path, "run"), "--board", board) == 0
+    protocol = json.loads((board / "data" / "protocol.json").read_text())
+    protocol["name"] = "genoarmory-v2"
+    (board / "data" / "protocol.json").write_text(json.dumps(protocol))
+    assert lb("check", "--board", board) == 2
+    assert "added under protocol 'genoarmory-v1'" in capsys.readouterr().err
+    assert lb("build", "--out", tmp_path / "site", "--board", board) == 2
 
 
 def test_check_names_the_bad_file(tmp_path, capsys):

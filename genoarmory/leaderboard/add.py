@@ -64,6 +64,21 @@ def load_protocol(board: Path) -> dict:
     return protocol
 
 
+def check_board_protocol(board: Path, entries: list[dict]) -> dict | None:
+    """Every verified entry must have been added under the board's current protocol (else the table would
+    mix numbers measured under different budgets). Returns the protocol (None for a board without one)."""
+    verified = [e for e in entries if e["source"] == "verified"]
+    if not verified and not (Path(board) / PROTOCOL_FILE).is_file():
+        return None
+    protocol = load_protocol(board)
+    for e in verified:
+        if e["protocol"] != protocol["name"]:
+            raise UserError(f"verified entry {entry_id(e)} was added under protocol {e['protocol']!r}, the board's "
+                            f"is {protocol['name']!r}: re-run it under the board's protocol or remove it",
+                            str(entry_path(board, e)))
+    return protocol
+
+
 def _same(expected, actual) -> bool:
     if isinstance(expected, float) or isinstance(actual, float):
         return (isinstance(actual, (int, float)) and isinstance(expected, (int, float))

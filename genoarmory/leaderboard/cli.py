@@ -4,7 +4,7 @@
                                             a sweep folder adds every run below it
     leaderboard build run_dir=OUT           render the static site (also: --out OUT; default _site)
     leaderboard import-reported [CSV]       rewrite the reported entries from the paper's figures
-    leaderboard check                       schema-check every entry of the board
+    leaderboard check                       schema-check every entry; verified ones must follow the protocol
 """
 
 from __future__ import annotations
@@ -76,10 +76,12 @@ def _run(args) -> int:
         n = import_reported(args.csv, board)
         print(f"wrote {n} reported entries under {board / 'data' / 'entries' / 'reported'}")
     elif args.action == "check":
+        from genoarmory.leaderboard.add import check_board_protocol
         from genoarmory.leaderboard.entries import load_board
 
         entries = load_board(board)
-        print(f"{len(entries)} entries pass the schema ({board / 'data' / 'entries'})")
+        check_board_protocol(board, entries)
+        print(f"{len(entries)} entries pass the schema and the board's protocol ({board / 'data' / 'entries'})")
     return 0
 
 

@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from genoarmory.errors import UserError
 from genoarmory.leaderboard import catalog
-from genoarmory.leaderboard.add import PROTOCOL_FILE
+from genoarmory.leaderboard.add import check_board_protocol
 from genoarmory.leaderboard.entries import entries_dir, entry_id, entry_path, load_board, plots_dir, slug
 
 MARKER = ".genoarmory-site"  # a folder holding this file is a previous build and may be replaced
@@ -190,8 +190,7 @@ def _render(board: Path, out: Path) -> dict:
     entries = [{**OPTIONAL, **e} for e in load_board(board)]
     if not entries:
         raise UserError("the board has no entries to show", str(entries_dir(board)))
-    protocol_path = board / PROTOCOL_FILE
-    protocol = json.loads(protocol_path.read_text()) if protocol_path.is_file() else None
+    protocol = check_board_protocol(board, entries)
     for e in entries:
         e["_id"], e["_model_slug"] = entry_id(e), slug(e["model"])
         for plot in e.get("plots", []):

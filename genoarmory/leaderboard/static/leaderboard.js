@@ -138,9 +138,10 @@
         attacks[r.v[ATTACK]] = true;
         if (r.v[ASR] === null) return;
         var key = rowKey + "\u0000" + r.v[ATTACK];
-        var c = cells[key] = cells[key] || { sum: 0, n: 0 };
+        var c = cells[key] = cells[key] || { sum: 0, n: 0, flagged: 0 };
         c.sum += r.v[ASR];
         c.n += 1;
+        if (r.flags.length) c.flagged += 1;
       });
       var attackList = Object.keys(attacks).sort();
       var modelKeys = Object.keys(models).sort(function (a, b) {  // verified first, then by model
@@ -170,8 +171,10 @@
             var colour = heat(c.sum / c.n);
             td.style.backgroundColor = colour.bg;
             td.style.color = colour.fg;
-            td.title = "mean ASR over " + c.n + " task" + (c.n === 1 ? "" : "s");
-            td.appendChild(el("small", "n=" + c.n));
+            td.title = "mean ASR over " + c.n + " task" + (c.n === 1 ? "" : "s") +
+              (c.flagged ? "; " + c.flagged + " of them flagged (e.g. clean accuracy near chance): read with care" : "");
+            td.appendChild(el("small", "n=" + c.n + (c.flagged ? " · ⚑" + c.flagged : "")));
+            if (2 * c.flagged >= c.n) td.classList.add("flagged");  // mostly suspect entries: outline it
           }
           tr.appendChild(td);
         });
