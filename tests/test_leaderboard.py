@@ -216,6 +216,59 @@ def test_add_errors_are_one_line(tmp_path, capsys):
     assert "summary.json:1" in err and err.count("\n") == 1
 
 
+def fake_records(n: int = 24, seed: int = 0) -> list[dict]:
+    """AttackRecords shaped as the engine writes them (records.jsonl), with a planted motif span each."""
+    import random
+
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        sequence = "".join(rng.choice("ACGT") for _ in range(100))
+        label, status = i % 2, ("skipped", "success", "success", "failed")[i % 4]
+        edits = [[p, sequence[p], "A" if sequence[p] != "A" else "C"] for p in sorted(rng.sample(range(100), 3))] \
+            if status == "success" else []
+        adv = list(sequence)
+        for p, _, alt in edits:
+            adv[p] = alt
+        clean_pred = label if status != "skipped" else 1 - label
+        records.append({
+            "id": f"test:{i}", "label": label, "sequence": sequence, "clean_pred": clean_pred,
+            "clean_probs": [0.3, 0.7] if clean_pred else [0.7, 0.3], "status": status,
+            "adv_sequence": "".join(adv) if edits else None, "adv_pred": 1 - label if status == "success" else clean_pred,
+            "adv_probs": [0.5, 0.5], "edits": edits, "queries": 1 if status == "skipped" else 40 + i,
+            "perturbation_rate": len(edits) / 100, "seconds": 0.1, "attack": "random", "seed": 42,
+            "config_hash": "0" * 16, "meta": {"motif_spans": [[40, 47, "MA0108.3"]], "motif_strands": ["+"]},
+        })
+    return records
+
+
+def test_add_reads_what_the_attack_command_writes(tmp_path, capsys):
+    """Contract with genoarmory.summary: a summary built by the attack command's own code, from the default
+    composed config, is accepted under the board's protocol and its numbers land unchanged in the entry."""
+    from conftest import compose
+    from omegaconf import OmegaConf
+
+    from genoarmory.results import run_metadata
+    from genoarmory.summary import build_summary
+
+    config = OmegaConf.to_container(compose(["attack=random", "model=tiny-char"]), resolve=True)
+    summary = build_summary(fake_records(), 2, config, run_metadata(config, "cpu"),
+                            {"name": "tiny-char", "path": str(tmp_path / "model")})
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps(summary))
+    board = new_board(tmp_path)
+    assert lb("add", run, "--board", board) == 0, capsys.readouterr().err
+    (entry,) = load_board(board)
+    assert (entry["model"], entry["task"], entry["attack"], entry["defense"]) == ("tiny-char", "motif/tata", "random", "none")
+    assert entry["metrics"]["asr"] == summary["asr"] == 2 / 3
+    assert entry["metrics"]["clean_accuracy"] == summary["origin_acc"] == 0.75
+    assert entry["metrics"]["average_queries"] == summary["average_queries"]
+    assert entry["metrics"]["perturbation_rate"] == summary["perturbation_rate"] == pytest.approx(0.03)
+    assert entry["config_hash"] == summary["config_hash"] and entry["flags"] == summary["flags"]
+    assert entry["motif_enrichment"] == summary["motif_enrichment"]
+
+
 # ---------------------------------------------------------------- reported
 
 
@@ -363,8 +416,5 @@ def make_reported_entry() -> dict:
 
 
 @pytest.fixture(scope="module")
-def shared_reference() -> Path:
-    csv = REPO.parent / "shared" / "reference" / "genoarmory_reported.csv"
-    if not csv.is_file():
-        pytest.skip(f"{csv} absent (../shared is not beside this checkout)")
-    return csv
+def shared_reference(shared_dir) -> Path:
+    return shared_dir / "reference" / "genoarmory_reported.csv"
