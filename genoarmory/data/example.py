@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -19,13 +20,32 @@ class Example:
     meta: dict = field(default_factory=dict, compare=False)
 
 
+class LazySplits(Mapping):
+    """Split name -> examples, each generated on first access (a 100k-example training split is not
+    built when a command only attacks the test split)."""
+
+    def __init__(self, factories: dict[str, Callable[[], list[Example]]]):
+        self._factories, self._made = dict(factories), {}
+
+    def __getitem__(self, name: str) -> list[Example]:
+        if name not in self._made:
+            self._made[name] = self._factories[name]()
+        return self._made[name]
+
+    def __iter__(self):
+        return iter(self._factories)
+
+    def __len__(self) -> int:
+        return len(self._factories)
+
+
 @dataclass
 class Task:
     """A classification task: its name, label count and examples per split ('train', 'dev', 'test')."""
 
     name: str
     num_labels: int
-    splits: dict[str, list[Example]]
+    splits: Mapping[str, list[Example]]  # a dict, or LazySplits
     info: dict = field(default_factory=dict)
 
     def split(self, name: str) -> list[Example]:

@@ -18,9 +18,11 @@ Splits use independent seeds (seed, split), so resizing train never changes test
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from genoarmory.data.example import Example, Task
+from genoarmory.data.example import Example, LazySplits, Task
 from genoarmory.data.pwm import JASPAR_RELEASE, PWMMotif, decode, load_motif
 from genoarmory.errors import UserError
 
@@ -161,8 +163,7 @@ def make_motif_task(
     if length < need:
         raise UserError(f"motif task {name}: length {length} is too short; need at least {need}")
 
-    splits: dict[str, list[Example]] = {}
-    for k, (split, n) in enumerate(zip(SPLITS, (n_train, n_dev, n_test))):
+    def make_split(k: int, split: str, n: int) -> list[Example]:
         rng = np.random.default_rng([int(seed), k])
         n_pos = int(round(n * positive_fraction))
         layouts = _layouts(n_pos, n - n_pos, rule, widths, length, gap, rng)
@@ -177,7 +178,10 @@ def make_motif_task(
             if rule == "ordered_pair":
                 meta["case"] = case
             examples.append(Example(f"{split}:{i}", seq, label, meta))
-        splits[split] = examples
+        return examples
+
+    splits = LazySplits({split: partial(make_split, k, split, n)
+                         for k, (split, n) in enumerate(zip(SPLITS, (n_train, n_dev, n_test)))})
 
     info = {
         "source": f"embedded: synthetic DNA with {JASPAR_RELEASE} motifs (seed {seed})",

@@ -23,13 +23,22 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
 
-import genoarmory
 from genoarmory.data.example import Task
 from genoarmory.models.encoding import SequenceEncoder
 from genoarmory.models.tiny_tokenizers import build_tiny_tokenizer
 from genoarmory.training import evaluate, fine_tune
 
 TOKENIZATION = {"char": "char", "kmer6": "kmer", "bpe": "bpe"}
+# Bump when the tiny models' training code changes, so cached and shipped weights are not reused.
+RECIPE_VERSION = 2
+# Weights shipped with the package for the default task (see models/embedded/README.md): used when
+# their cache key matches the composed config exactly, so they are what train-and-cache would make.
+SHIPPED = Path(__file__).parent / "embedded"
+
+
+def train_settings(cfg: DictConfig) -> DictConfig:
+    """The global `train` settings with the model's own overrides (model.train) on top."""
+    return OmegaConf.merge(cfg.train, cfg.model.get("train") or {})
 
 
 def masked_lm_loss(tokenizer, probability: float = 0.15):
@@ -71,9 +80,10 @@ def tiny_encoder(tokenizer, model_cfg: DictConfig, too_long: str = "error") -> S
 def train_tiny(cfg: DictConfig, task: Task, out_dir: Path, device: torch.device) -> dict:
     """MLM warm-up then classifier fine-tuning; writes out_dir/{model,mlm,metrics.json}."""
     m = cfg.model
+    tcfg = train_settings(cfg)
     train = task.split("train")
-    if cfg.train.get("max_train"):
-        train = train[: int(cfg.train.max_train)]
+    if tcfg.get("max_train"):
+        train = train[: int(tcfg.max_train)]
     tokenizer = build_tiny_tokenizer(m.tokenizer, (e.sequence for e in train), int(m.max_length),
                                      int(m.get("bpe_vocab_size", 256)))
     encoder = tiny_encoder(tokenizer, m)
@@ -84,15 +94,16 @@ def train_tiny(cfg: DictConfig, task: Task, out_dir: Path, device: torch.device)
     mlm = BertForMaskedLM(config)
     compositional_embeddings(mlm, tokenizer, int(cfg.seed))
     if int(m.pretrain_mlm_epochs) > 0:
-        mlm_cfg = OmegaConf.merge(cfg.train, {"epochs": int(m.pretrain_mlm_epochs)})
+        mlm_cfg = OmegaConf.merge(tcfg, {"epochs": int(m.pretrain_mlm_epochs)})
         fine_tune(mlm, encoder, train, mlm_cfg, device, int(cfg.seed), loss_fn=masked_lm_loss(tokenizer),
                   desc="MLM warm-up", progress=bool(cfg.progress))
     model = BertForSequenceClassification(config)
     model.bert.load_state_dict(mlm.bert.state_dict(), strict=False)  # the pooler is new
-    history = fine_tune(model, encoder, train, cfg.train, device, int(cfg.seed), dev=task.splits.get("dev"),
+    history = fine_tune(model, encoder, train, tcfg, device, int(cfg.seed), dev=task.split("dev"),
                         desc="fine-tune", progress=bool(cfg.progress))
     metrics = {**evaluate(model, encoder, task.split("test"), device),
-               "train_seconds": round(time.perf_counter() - started, 2), **history}
+               "train_seconds": round(time.perf_counter() - started, 2), "cache_key": cache_key(cfg),
+               "device": str(device), **history}
     save_pretrained(model, tokenizer, out_dir / "model")
     save_pretrained(mlm, tokenizer, out_dir / "mlm")
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
@@ -110,7 +121,7 @@ def cache_key(cfg: DictConfig) -> str:
         "model": OmegaConf.to_container(cfg.model, resolve=True),
         "dataset": {"name": cfg.dataset.name, "loader": OmegaConf.to_container(cfg.dataset.loader, resolve=True)},
         "train": OmegaConf.to_container(cfg.train, resolve=True),
-        "seed": int(cfg.seed), "policy": cfg.sequence.policy, "version": genoarmory.__version__,
+        "seed": int(cfg.seed), "policy": cfg.sequence.policy, "recipe": RECIPE_VERSION,
     }
     relevant["model"].pop("path", None)
     relevant["model"].pop("quantize", None)
@@ -120,9 +131,11 @@ def cache_key(cfg: DictConfig) -> str:
 def cached_tiny_model(cfg: DictConfig, task: Task, device: torch.device) -> Path:
     """Folder holding model/ and mlm/ for (model, dataset, train settings); trained on first use."""
     root = Path(str(cfg.cache_dir)) / "tiny"
-    folder = root / f"{cfg.model.name}-{str(cfg.dataset.name).replace('/', '-')}-{cache_key(cfg)}"
-    if (folder / "metrics.json").exists():
-        return folder
+    name = f"{cfg.model.name}-{str(cfg.dataset.name).replace('/', '-')}-{cache_key(cfg)}"
+    for folder in (SHIPPED / name, root / name):
+        if (folder / "metrics.json").exists():
+            return folder
+    folder = root / name
     root.mkdir(parents=True, exist_ok=True)
     print(f"genoarmory: training embedded model {cfg.model.name} on {cfg.dataset.name} "
           f"(first use; cached in {folder})", flush=True)
