@@ -46,7 +46,9 @@ def run_cli(*argv: str) -> int:
 
 
 # Quick settings for a tiny model: enough to exercise every code path, not to be accurate.
-QUICK_TRAIN = ["train.max_train=800", "train.epochs=2", "model.pretrain_mlm_epochs=1"]
+QUICK_TRAIN = ["train.max_train=800", "train.epochs=2", "model.pretrain_mlm_epochs=1", "dataset.loader.n_train=1000",
+               "model.arch.hidden_size=32", "model.arch.intermediate_size=64", "model.arch.num_hidden_layers=1",
+               "model.arch.num_attention_heads=2"]
 
 
 @pytest.fixture(scope="session")
