@@ -19,6 +19,12 @@ def load_task(cfg: DictConfig) -> Task:
 
     from hydra.utils import get_method
 
+    from genoarmory.sequence import POLICIES
+
+    if cfg.sequence.policy not in POLICIES:
+        raise UserError(f"sequence.policy={cfg.sequence.policy!r}: choose one of {', '.join(POLICIES)}")
+    if cfg.sequence.too_long not in ("error", "truncate"):
+        raise UserError(f"sequence.too_long={cfg.sequence.too_long!r}: choose error or truncate")
     loader_cfg = dict(cfg.dataset.loader)
     target = loader_cfg.pop("_target_")
     try:
