@@ -106,6 +106,10 @@ def load_victim(cfg: DictConfig, task: Task) -> Victim:
     tokenization = TINY_TOKENIZATION[m.tokenizer] if m.family == "tiny" else m.tokenization
     encoder = SequenceEncoder(tokenizer, tokenization, int(m.max_length), cfg.sequence.too_long)
     info = {"name": m.name, "path": str(folder.resolve()), "quantize": m.get("quantize")}
+    if (folder / "adfar_head.safetensors").is_file():  # ADFAR: detector + randomisation wrap the task head
+        from genoarmory.defenses.adfar import wrap_saved
+
+        model = wrap_saved(model, folder)
     if m.get("quantize"):
         from genoarmory.models.quantize import quantize
 

@@ -1,0 +1,159 @@
+"""`python -m genoarmory defend defense=at|freelb|adfar attack=...`: defend a victim, then attack it again.
+
+1. the undefended victim (model.path, or the embedded tiny model as `attack` loads it) is attacked on
+   the evaluation examples into run_dir/undefended/ — or `defense.baseline_run=DIR` is reused after
+   checking it was made under the same settings and on the same examples;
+2. the defense trains a copy of it (conf/defense/<name>.yaml names the trainer) and saves it in HF
+   layout as run_dir/model/ (safetensors), with run_dir/defense.json; a rerun reuses a finished one;
+3. the SAME attack runs on the defended victim, loaded back through load_victim (so model.quantize
+   and ADFAR's detection head apply exactly as in `attack model.path=run_dir/model`), on the SAME
+   examples: run_dir/records.jsonl and run_dir/summary.json, which adds `dsr` = 1 - asr, the
+   undefended numbers, and the change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from genoarmory.commands.common import plain_config, seed_everything
+from genoarmory.commands.hydra_entry import run_hydra
+from genoarmory.data import evaluation_examples, load_task
+from genoarmory.errors import UserError
+from genoarmory.results import config_hash, read_records, write_json_atomic
+
+COMPARED = ("origin_acc", "after_attack_acc", "asr", "dsr", "clean_mcc", "adv_mcc", "average_queries",
+            "perturbation_rate")
+
+
+def derive(cfg: DictConfig, **changes) -> DictConfig:
+    """A plain copy of the composed config with dotted keys replaced."""
+    out = OmegaConf.create(plain_config(cfg))
+    for key, value in changes.items():
+        OmegaConf.update(out, key, value, merge=False, force_add=True)
+    return out
+
+
+def with_dsr(summary: dict) -> dict:
+    return {**summary, "dsr": 1.0 - summary["asr"]}  # DESIGN.md: DSR = 1 - ASR of the (defended) model
+
+
+def undefended_summary(cfg: DictConfig, run_dir: Path, task, examples) -> tuple[dict, Path]:
+    from genoarmory.commands.attack import attack_victim
+    from genoarmory.models.load import load_victim
+
+    plain = derive(cfg, defense={"name": "none"})
+    given = cfg.defense.get("baseline_run")
+    if not given:
+        folder = run_dir / "undefended"
+        return attack_victim(plain, folder, task, load_victim(plain, task), examples), folder
+    folder = Path(str(given))
+    path = folder / "summary.json"
+    if not path.is_file():
+        raise UserError("defense.baseline_run has no summary.json (run `attack` there first)", str(folder))
+    summary = json.loads(path.read_text())
+    expected = config_hash(plain_config(plain))
+    if summary.get("config_hash") != expected:
+        theirs, ours = summary.get("config", {}), plain_config(plain)
+        differ = sorted(k for k in set(theirs) | set(ours) if config_hash({k: theirs.get(k)}) != config_hash({k: ours.get(k)}))
+        raise UserError(f"defense.baseline_run was made under other settings (differing: {', '.join(differ) or '?'}); "
+                        "its ASR would not compare", str(folder))
+    ids = [r["id"] for r in read_records(folder / "records.jsonl")]
+    if sorted(ids) != sorted(e.id for e in examples):
+        raise UserError("defense.baseline_run attacked other examples than this run selects", str(folder))
+    return summary, folder
+
+
+def training_hash(cfg: DictConfig) -> str:
+    """What defines the defended weights (not the evaluation subset, quantization or the baseline)."""
+    config = plain_config(cfg)
+    config["model"].pop("quantize", None)
+    config["defense"].pop("baseline_run", None)
+    for key in ("split", "limit", "seed", "shard"):
+        config["dataset"].pop(key, None)
+    config.pop("batch_size", None)
+    return config_hash(config)
+
+
+def defended_model(cfg: DictConfig, task, run_dir: Path) -> tuple[Path, dict]:
+    """run_dir/model (trained now, or reused from a finished earlier run) and the training facts."""
+    from hydra.utils import get_method
+
+    from genoarmory.defenses.common import load_context, save_defended
+    from genoarmory.models.victim import pick_device
+
+    folder, marker, digest = run_dir / "model", run_dir / "defense.json", training_hash(cfg)
+    if marker.is_file():
+        done = json.loads(marker.read_text())
+        if done.get("training_hash") != digest:
+            raise UserError("holds a model defended under other settings; choose another run_dir or delete it",
+                            str(run_dir))
+        print(f"genoarmory: reusing the defended model in {folder}", flush=True)
+        return folder, done["training"]
+    try:
+        trainer = get_method(str(cfg.defense.trainer))
+    except Exception as err:
+        raise UserError(f"defense {cfg.defense.name}: trainer {cfg.defense.get('trainer')!r} cannot be imported "
+                        f"({err})") from None
+    ctx = load_context(cfg, task, run_dir, pick_device(cfg.device))
+    defended = trainer(ctx)
+    building = run_dir / ".model-building"
+    shutil.rmtree(building, ignore_errors=True)
+    save_defended(ctx, defended, building)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(building, folder)
+    training = {"clean_model": str(ctx.clean_folder.resolve()), **defended.info}
+    write_json_atomic(marker, {"training_hash": digest, "defense": plain_config(cfg)["defense"], "training": training})
+    return folder, training
+
+
+def defend(cfg: DictConfig, run_dir: Path) -> dict:
+    from genoarmory.commands.attack import attack_victim
+    from genoarmory.models.load import load_victim
+    from genoarmory.report import print_summary
+
+    if cfg.defense.name == "none" or not cfg.defense.get("trainer"):
+        raise UserError("defense=none has nothing to train: choose defense=at, defense=freelb or defense=adfar "
+                        "(or use `attack` for the undefended victim)")
+    seed_everything(int(cfg.seed))
+    task = load_task(cfg)
+    examples = evaluation_examples(cfg, task)
+    if not examples:
+        raise UserError(f"no examples selected from {cfg.dataset.name} (split {cfg.dataset.split})")
+    undefended, before_dir = undefended_summary(cfg, run_dir, task, examples)
+    before = with_dsr(undefended)  # what the defended run's DSR compares against
+    folder, training = defended_model(cfg, task, run_dir)
+    defended_cfg = derive(cfg, **{"model.path": str(folder.resolve())})
+    victim = load_victim(defended_cfg, task)
+    victim.info["defended_from"] = training["clean_model"]
+    after = with_dsr(attack_victim(defended_cfg, run_dir, task, victim, examples))
+    after["defense"] = {**after["defense"], "training": training}
+    after["undefended"] = {**{k: before.get(k) for k in COMPARED}, "run_dir": str(before_dir),
+                           "config_hash": before.get("config_hash")}
+    after["change"] = {k: after[k] - before[k] for k in COMPARED if k in after and k in before}
+    write_json_atomic(run_dir / "summary.json", after)
+    print_summary(undefended, before_dir)
+    print_summary(after, run_dir)
+    print_comparison(before, after)
+    return after
+
+
+def print_comparison(before: dict, after: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"defense {after['defense']['name']}: undefended -> defended")
+    for column in ("", "undefended", "defended", "change"):
+        table.add_column(column, justify="left" if not column else "right")
+    for label, key in (("clean accuracy", "origin_acc"), ("accuracy under attack", "after_attack_acc"),
+                       ("ASR", "asr"), ("DSR", "dsr"), ("queries / attacked example", "average_queries")):
+        table.add_row(label, f"{before[key]:.3f}", f"{after[key]:.3f}", f"{after[key] - before[key]:+.3f}")
+    Console().print(table)
+
+
+def main(argv: list[str]) -> int:
+    return run_hydra("defend", argv, defend)

@@ -1,0 +1,131 @@
+"""What every defense shares: the clean classifier to start from, its training settings and data,
+adversarial training examples made by the attack engine, and the defended model's HF-layout folder.
+
+A defense is a function `train(ctx) -> Defended` named by `defense.trainer` in conf/defense/*.yaml.
+It changes the loss of a step or the examples of the one fine-tuning loop (genoarmory.training),
+never the loop.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from genoarmory.data import Example, Task, select_examples
+from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.results import RecordWriter, config_hash
+
+
+@dataclass
+class DefenseContext:
+    cfg: DictConfig
+    task: Task
+    clean_folder: Path               # HF folder of the undefended classifier
+    model: torch.nn.Module           # a trainable float copy of it (never quantized)
+    tokenizer: object
+    encoder: SequenceEncoder
+    device: torch.device
+    run_dir: Path
+
+    @property
+    def seed(self) -> int:
+        return int(self.cfg.seed)
+
+    @property
+    def dev(self) -> list[Example] | None:
+        return self.task.splits.get("dev")
+
+    @property
+    def progress(self) -> bool:
+        return bool(self.cfg.progress)
+
+
+@dataclass
+class Defended:
+    """What a defense hands back: the HF classifier saved as run_dir/model, facts for the summary, and
+    optionally a writer of defense-specific files into that folder (ADFAR's detection head)."""
+
+    classifier: torch.nn.Module
+    info: dict = field(default_factory=dict)
+    save_extra: Callable[[Path], None] | None = None
+
+
+def load_context(cfg: DictConfig, task: Task, run_dir: Path, device: torch.device) -> DefenseContext:
+    from genoarmory.models.load import TINY_TOKENIZATION, load_classifier, model_folder
+
+    m = cfg.model
+    folder = model_folder(cfg, task)  # the embedded tiny model is trained and cached here on first use
+    model, tokenizer = load_classifier(folder, task.num_labels, bool(m.get("trust_remote_code", False)),
+                                       bool(m.get("allow_pickle", False)))
+    tokenization = TINY_TOKENIZATION[m.tokenizer] if m.family == "tiny" else m.tokenization
+    encoder = SequenceEncoder(tokenizer, tokenization, int(m.max_length), cfg.sequence.too_long)
+    return DefenseContext(cfg, task, folder, model.to(device), tokenizer, encoder, device, run_dir)
+
+
+def train_config(cfg: DictConfig) -> DictConfig:
+    """train.* with the defense's own non-null train.* on top (fewer epochs: it starts from a trained model)."""
+    own = {k: v for k, v in OmegaConf.to_container(cfg.defense.get("train") or {}, resolve=True).items()
+           if v is not None}
+    return OmegaConf.merge(cfg.train, own)
+
+
+def clean_examples(ctx: DefenseContext) -> list[Example]:
+    """The clean training examples a defense keeps: a seeded subset of `defense.max_clean` (null = all)."""
+    chosen = select_examples(ctx.task.split("train"), ctx.cfg.defense.get("max_clean"), ctx.seed)
+    ctx.encoder.check_lengths(chosen)
+    return chosen
+
+
+def adversarial_examples(ctx: DefenseContext, model: torch.nn.Module, out_dir: Path,
+                         fresh: bool = False) -> tuple[list[Example], dict]:
+    """Attack a seeded subset of `defense.n_adversarial` training examples with the configured attack,
+    through the engine, writing its records to out_dir; returns the successes as examples with their
+    TRUE labels, and counts. `fresh` starts over (the model changed since the records were written);
+    otherwise a rerun resumes them (they were made against the same clean model)."""
+    from genoarmory.attacks.engine import run_attack
+    from genoarmory.attacks.recipes import build_attack
+    from genoarmory.commands.attack import check_resumable
+    from genoarmory.commands.common import plain_config
+    from genoarmory.models.victim import Victim
+
+    cfg = ctx.cfg
+    pool = select_examples(ctx.task.split("train"), int(cfg.defense.n_adversarial), ctx.seed)
+    ctx.encoder.check_lengths(pool)
+    was_training = model.training
+    victim = Victim(model, ctx.encoder, cfg.model.name, ctx.device, cfg.batch_size,
+                    {"name": cfg.model.name, "path": str(ctx.clean_folder)})  # path: bertattack finds mlm/ beside it
+    spec = build_attack(victim, cfg)
+    digest = config_hash({**plain_config(cfg), "generated_for": str(out_dir.name)})
+    if fresh and (out_dir / "records.jsonl").exists():
+        (out_dir / "records.jsonl").unlink()
+    check_resumable(out_dir, digest)
+    with RecordWriter(out_dir) as writer:
+        records = run_attack(spec, victim, pool, writer, ctx.seed, digest, int(cfg.attack.get("parallel", 32)),
+                             ctx.progress)
+    model.train(was_training)
+    wanted = {e.id for e in pool}
+    records = [r for r in records if r["id"] in wanted]
+    adversarial = [Example(f"{r['id']}/adv", r["adv_sequence"], int(r["label"]), {"adversarial_of": r["id"]})
+                   for r in records if r["status"] == "success"]
+    attacked = sum(r["status"] != "skipped" for r in records)
+    stats = {"pool": len(pool), "attacked": attacked, "adversarial": len(adversarial),
+             "train_asr": len(adversarial) / attacked if attacked else 0.0, "records": str(out_dir)}
+    return adversarial, stats
+
+
+def save_defended(ctx: DefenseContext, defended: Defended, folder: Path) -> None:
+    """run_dir/model in HF layout (safetensors); a tiny model's masked LM is copied beside it as mlm/, so
+    BERT-Attack proposes from the same MLM before and after the defense."""
+    from genoarmory.models.tiny import save_pretrained
+
+    save_pretrained(defended.classifier, ctx.tokenizer, folder)
+    if defended.save_extra is not None:
+        defended.save_extra(folder)
+    mlm = ctx.clean_folder.parent / "mlm"
+    if ctx.cfg.model.family == "tiny" and mlm.is_dir():
+        shutil.copytree(mlm, folder.parent / "mlm", dirs_exist_ok=True)
