@@ -7,6 +7,7 @@ mid-write) is dropped with a warning and the file is cut back to its last comple
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -101,11 +102,16 @@ def write_json_atomic(path: str | Path, obj) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, default=str)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(obj, f, indent=2, default=str)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:  # a full disk must not leave a half-written temporary file behind
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     except OSError as err:
         raise UserError(f"cannot write ({err.strerror})", str(path)) from None
 

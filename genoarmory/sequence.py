@@ -71,10 +71,11 @@ def normalize(
 
 
 def encode_bases(sequences: Sequence[str]) -> np.ndarray:
-    """Equal-length sequences -> uint8 matrix of base codes (A=0, C=1, G=2, T=3, N=4)."""
+    """Equal-length sequences -> uint8 matrix of base codes (A=0, C=1, G=2, T=3, N=4; anything else 255)."""
     if not sequences:
         return np.zeros((0, 0), dtype=np.uint8)
-    raw = np.frombuffer("".join(sequences).encode("ascii"), dtype=np.uint8)
+    # 'replace': a non-ASCII character becomes one '?' (code 255), so shapes hold and callers see junk, not a crash
+    raw = np.frombuffer("".join(sequences).encode("ascii", "replace"), dtype=np.uint8)
     return _CODE[raw].reshape(len(sequences), -1)
 
 

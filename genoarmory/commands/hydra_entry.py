@@ -28,7 +28,9 @@ def _sweep_dir(run_dir, job_name) -> str:
 
 
 if not OmegaConf.has_resolver("ga_sweep_dir"):
-    OmegaConf.register_new_resolver("ga_sweep_dir", _sweep_dir)
+    # use_cache: the timestamp is taken once per sweep (as Hydra's own `now`), so jobs that start in
+    # different seconds still share one sweep folder, and the sweep-end callback finds them there.
+    OmegaConf.register_new_resolver("ga_sweep_dir", _sweep_dir, use_cache=True)
 
 
 def default_run_dir(command: str, cfg: DictConfig) -> Path:
@@ -54,6 +56,32 @@ def report_user_error(err: UserError) -> None:
     print(f"genoarmory: error: {err}", file=sys.stderr)
 
 
+# Hydra flags that take a value, so the value is not mistaken for an override.
+_VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
+                "--config-dir", "-cd", "--experimental-rerun"}
+_INFO_CHOICES = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
+
+
+def hydra_argv(command: str, argv: list[str]) -> list[str]:
+    """sys.argv for Hydra: our job-name override and the user's overrides as ONE run, flags after it.
+
+    Hydra's argparse collects overrides from a single contiguous run of positional arguments, so
+    `attack -m model=a,b` would fail if the job-name override stood alone before `-m`."""
+    flags, overrides, i = [], [], 0
+    while i < len(argv):
+        token = argv[i]
+        if not token.startswith("-"):
+            overrides.append(token)
+        else:
+            flags.append(token)
+            nxt = argv[i + 1] if i + 1 < len(argv) else None
+            if nxt is not None and (token in _VALUE_FLAGS or (token in ("--info", "-i") and nxt in _INFO_CHOICES)):
+                flags.append(nxt)
+                i += 1
+        i += 1
+    return [f"genoarmory {command}", f"hydra.job.name={command}", *overrides, *flags]
+
+
 def run_hydra(command: str, argv: list[str], task: Callable[[DictConfig, Path], object]) -> int:
     """Compose conf/config.yaml with `argv` overrides and call task(cfg, run_dir)."""
     import hydra
@@ -63,7 +91,10 @@ def run_hydra(command: str, argv: list[str], task: Callable[[DictConfig, Path], 
               file=sys.stderr)
         return 2
 
+    ran = []
+
     def job(cfg: DictConfig) -> None:
+        ran.append(True)
         try:
             task(cfg, resolve_run_dir(command, cfg))
         except UserError as err:
@@ -72,9 +103,17 @@ def run_hydra(command: str, argv: list[str], task: Callable[[DictConfig, Path], 
 
     wrapped = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(job)
     saved = sys.argv
-    sys.argv = [f"genoarmory {command}", f"hydra.job.name={command}", *argv]
+    sys.argv = hydra_argv(command, argv)
     try:
         wrapped()
+    except SystemExit as exit_:
+        # Hydra prints its own one-paragraph error for a config it cannot compose (unknown option, bad
+        # override) and exits 1 before any job ran: bad input like any other, so exit code 2. (Not for
+        # -m, where jobs may run in other processes and a crashed job must keep Hydra's code.)
+        multirun = any(a in ("-m", "--multirun") for a in argv)
+        if exit_.code == 1 and not ran and not multirun:
+            sys.exit(2)
+        raise
     finally:
         sys.argv = saved
     return 0

@@ -1,0 +1,168 @@
+"""FASTA input: `dataset=fasta dataset.path=FILE [dataset.labels=CSV]`, for data that is not in CSV.
+
+Records are parsed by Biopython's SeqIO ("fasta"); a small line index beside it lets every error name
+the file and the line it is on (the header line, or the line holding the offending base).
+
+Labels, one of two sources:
+- `dataset.labels=null` (default): a `label=K` token in each header, e.g. `>chr1:100-200 label=1`
+  (tokens are separated by whitespace, `|` or `;`).
+- `dataset.labels=FILE`: a CSV with header `id,label`; `id` is the FASTA record id (the header's first
+  word). Ids in the CSV that no FASTA file uses are ignored (one CSV may label train and test). A header
+  that also carries `label=` must agree with the CSV: two sources that disagree are a mistake.
+`dataset.path` is the test split; `dataset.train_path` / `dataset.dev_path` add train and dev (for `train`).
+Example ids are `<split>:<record id>`; record ids must be unique within a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+from pathlib import Path
+
+from genoarmory.data.csv_tasks import _parse_label
+from genoarmory.data.example import Example, Task
+from genoarmory.errors import UserError, located
+from genoarmory.sequence import AMBIGUOUS, BASES, SkipSequence, normalize
+
+_TOKEN = re.compile(r"[\s|;]+")
+_REMOVED = str.maketrans("", "", " \t\r\n")  # what SeqIO's fasta parser deletes from sequence lines
+
+
+def read_text(path: Path, what: str) -> str:
+    """A text file as str: UTF-8 (a BOM is dropped), CR/CRLF line ends made LF, binary data refused."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{what} not found", str(path))
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UserError(f"not UTF-8 text ({err.reason} at byte {err.start})", str(path)) from None
+    except OSError as err:
+        raise UserError(f"cannot read {what} ({err.strerror})", str(path)) from None
+    if "\x00" in text:
+        raise UserError("binary data (NUL byte), not a text file", str(path))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _records(path: Path, text: str):
+    """Per record: (SeqRecord, header line number, [(line number, offset of its first base)])."""
+    from Bio import SeqIO
+
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise UserError("empty file: no FASTA records", str(path))
+    if not lines[first].startswith(">"):
+        raise UserError("expected a '>' header line first (is this a FASTA file?)", located(path, first + 1))
+    headers = [i for i in range(first, len(lines)) if lines[i].startswith(">")]
+    for i in range(first, len(lines)):
+        bad = next((c for c in lines[i] if ord(c) > 127), None)
+        if bad is not None and i not in headers:
+            raise UserError(f"character {bad!r} is not DNA (A, C, G, T or IUPAC)", located(path, i + 1))
+    parsed = list(SeqIO.parse(io.StringIO("\n".join(lines[first:])), "fasta"))
+    if len(parsed) != len(headers):  # the index and SeqIO must see the same records
+        raise RuntimeError(f"{path}: SeqIO found {len(parsed)} records, the line index {len(headers)}")
+    for k, (record, h) in enumerate(zip(parsed, headers)):
+        end = headers[k + 1] if k + 1 < len(headers) else len(lines)
+        offsets, pos = [], 0
+        for i in range(h + 1, end):
+            offsets.append((i + 1, pos))
+            pos += len(lines[i].translate(_REMOVED))
+        yield record, h + 1, offsets
+
+
+def _bad_line(sequence: str, policy: str, header_line: int, offsets) -> int:
+    """The line of the first base `normalize` would complain about under `policy` (else the header)."""
+    allowed = set(BASES) if policy == "error" else set(BASES) | AMBIGUOUS
+    j = next((i for i, c in enumerate(sequence.upper()) if c not in allowed), None)
+    if j is None:
+        return header_line
+    return max((line for line, start in offsets if start <= j), default=header_line)
+
+
+def header_label(description: str, num_labels: int | None, where: str) -> int | None:
+    values = {t[len("label="):] for t in _TOKEN.split(description) if t.lower().startswith("label=")}
+    if len(values) > 1:
+        raise UserError(f"header has conflicting labels {sorted(values)}", where)
+    return _parse_label(values.pop(), num_labels, where) if values else None
+
+
+def read_label_csv(path: Path, num_labels: int | None) -> dict[str, tuple[int, str]]:
+    """id -> (label, 'file:line') from a CSV with header `id,label`."""
+    rows = csv.reader(read_text(path, "labels file").split("\n"))
+    try:
+        header = [h.strip().lower() for h in next(rows)]
+    except StopIteration:
+        raise UserError("empty file: expected a header `id,label`", str(path)) from None
+    except csv.Error as err:
+        raise UserError(f"malformed CSV: {err}", located(path, 1)) from None
+    for column in ("id", "label"):
+        if column not in header:
+            raise UserError(f"no `{column}` column (header is {','.join(header)!r})", located(path, 1))
+    i_id, i_lab = header.index("id"), header.index("label")
+    labels: dict[str, tuple[int, str]] = {}
+    line = 1
+    try:
+        for line, row in enumerate(rows, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            where = located(path, line)
+            if len(row) != len(header):
+                raise UserError(f"expected {len(header)} fields, found {len(row)}", where)
+            key = row[i_id].strip()
+            if key in labels:
+                raise UserError(f"id {key!r} labelled twice (first at {labels[key][1]})", where)
+            labels[key] = (_parse_label(row[i_lab], num_labels, where), where)
+    except csv.Error as err:
+        raise UserError(f"malformed CSV: {err}", located(path, line)) from None
+    return labels
+
+
+def read_fasta(path: Path, split: str, policy: str = "error", labels: dict | None = None,
+               num_labels: int | None = None) -> list[Example]:
+    """One FASTA file -> Examples; every problem is a UserError naming file and line."""
+    path = Path(path)
+    text = read_text(path, "FASTA file")
+    rng = random.Random(f"{path}:{policy}")  # 'replace' policy: reproducible per file
+    examples, seen = [], {}
+    for record, line, offsets in _records(path, text):
+        where = located(path, line)
+        if not record.id:
+            raise UserError("header without an id", where)
+        if record.id in seen:
+            raise UserError(f"record id {record.id!r} repeated (first at line {seen[record.id]})", where)
+        seen[record.id] = line
+        label = header_label(record.description, num_labels, where)
+        if labels is not None:
+            if record.id not in labels:
+                raise UserError(f"record {record.id!r} has no label in the labels file", where)
+            listed, listed_where = labels[record.id]
+            if label is not None and label != listed:
+                raise UserError(f"header says label={label} but {listed_where} says {listed}", where)
+            label = listed
+        if label is None:
+            raise UserError("no label: add `label=K` to the header or give dataset.labels=FILE (id,label)", where)
+        sequence = str(record.seq)
+        try:
+            sequence = normalize(sequence, policy, located(path, _bad_line(sequence, policy, line, offsets)), rng)
+        except SkipSequence:
+            continue
+        examples.append(Example(f"{split}:{record.id}", sequence, label, {"source": str(path), "line": line}))
+    if not examples:
+        raise UserError("no usable records in file", str(path))
+    return examples
+
+
+def load_fasta_task(name: str, path: str | None, labels: str | None = None, num_labels: int | None = None,
+                    train_path: str | None = None, dev_path: str | None = None,
+                    policy: str = "error") -> Task:
+    """The Task for `dataset=fasta`: `path` is the test split; train/dev are optional."""
+    if not path:
+        raise UserError("dataset=fasta needs dataset.path=FILE (a FASTA file)")
+    table = read_label_csv(Path(labels), num_labels) if labels else None
+    files = {"train": train_path, "dev": dev_path, "test": path}
+    splits = {split: read_fasta(Path(f), split, policy, table, num_labels) for split, f in files.items() if f}
+    seen = 1 + max(e.label for examples in splits.values() for e in examples)
+    return Task(name, num_labels or max(seen, 2), splits, {"source": {s: str(f) for s, f in files.items() if f}})

@@ -1,0 +1,189 @@
+"""Faults while writing: a full disk, a read-only run dir, a torn last record.
+
+Each ends in one line and exit code 2 with the records already written intact, and a later resume
+finishes the run exactly as an uninterrupted one. The full disk is simulated at the file the records go
+to (it takes the bytes that fit, then fails with ENOSPC, as write(2) does); the read-only run dir is a
+real chmod when not root, and simulated with EROFS as root (root writes through a chmod).
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+import genoarmory.results as results
+from conftest import run_cli
+from genoarmory.errors import UserError
+from genoarmory.results import RecordWriter, read_records
+
+N = 10
+
+
+def settings(model: Path, run_dir: Path) -> list[str]:
+    return ["attack", "model=tiny-6mer", f"model.path={model / 'model'}", "attack=random", f"dataset.limit={N}",
+            "dataset.loader.n_train=20", "dataset.loader.n_dev=20", "progress=false", f"run_dir={run_dir}"]
+
+
+def comparable(records: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, quick_tiny_model) -> Path:
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # 2 shared cores: OpenMP threads would spin against other processes
+    run_dir = tmp_path_factory.mktemp("faults") / "reference"
+    try:
+        assert run_cli(*settings(quick_tiny_model, run_dir)) == 0
+    finally:
+        torch.set_num_threads(before)
+    return run_dir
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def interrupted(reference, tmp_path) -> Path:
+    """A copy of the reference run stopped after 4 records (no summary yet)."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    lines = (reference / "records.jsonl").read_bytes().splitlines(keepends=True)
+    (run_dir / "records.jsonl").write_bytes(b"".join(lines[:4]))
+    return run_dir
+
+
+class FullDisk:
+    """Wraps a real file: accepts `room` more bytes, then writes what fits and fails with ENOSPC."""
+
+    def __init__(self, real, room: int):
+        self.real, self.room = real, room
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            self.real.write(data[: self.room])
+            self.real.flush()
+            self.room = 0
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.real.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def patch_records_open(monkeypatch, make):
+    """Route results.py's open() of records.jsonl for appending through `make(real_open, path, mode)`."""
+    def fake_open(path, mode="r", *args, **kwargs):
+        if str(path).endswith("records.jsonl") and "a" in mode:
+            return make(builtins.open, path, mode, *args, **kwargs)
+        return builtins.open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(results, "open", fake_open, raising=False)
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("genoarmory: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_full_disk_mid_record_is_one_line_keeps_records_and_resumes(reference, interrupted, quick_tiny_model,
+                                                                    monkeypatch, capsys):
+    before = (interrupted / "records.jsonl").read_bytes()
+    line = len((reference / "records.jsonl").read_bytes().splitlines()[4]) + 1
+    patch_records_open(monkeypatch, lambda real, *a, **k: FullDisk(real(*a, **k), room=line + line // 2))
+    assert run_cli(*settings(quick_tiny_model, interrupted)) == 2
+    error = one_line_error(capsys)
+    assert "No space left on device" in error and "5 earlier records are intact" in error
+    assert str(interrupted / "records.jsonl") in error
+
+    data = (interrupted / "records.jsonl").read_bytes()
+    assert data.startswith(before) and not data.endswith(b"\n")  # old records untouched; a torn tail
+    with pytest.warns(UserWarning, match="torn last record dropped"):
+        kept = read_records(interrupted / "records.jsonl")
+    expected = read_records(reference / "records.jsonl")
+    assert comparable(kept) == comparable(expected[:5])
+
+    monkeypatch.undo()
+    with pytest.warns(UserWarning, match="torn last record dropped"):
+        assert run_cli(*settings(quick_tiny_model, interrupted)) == 0
+    assert comparable(read_records(interrupted / "records.jsonl")) == comparable(expected)
+
+
+def test_full_disk_at_the_summary_keeps_the_old_summary_and_leaves_no_temp_file(reference, tmp_path,
+                                                                                quick_tiny_model, monkeypatch, capsys):
+    run_dir = tmp_path / "run"
+    shutil.copytree(reference, run_dir)
+    old = (run_dir / "summary.json").read_bytes()
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(results.os, "fsync", no_space)
+    assert run_cli(*settings(quick_tiny_model, run_dir)) == 2
+    error = one_line_error(capsys)
+    assert "No space left on device" in error and str(run_dir / "summary.json") in error
+    assert (run_dir / "summary.json").read_bytes() == old
+    assert sorted(p.name for p in run_dir.iterdir()) == ["config.yaml", "records.jsonl", "summary.json"]
+
+
+def test_read_only_run_dir_is_one_line_and_changes_nothing(reference, interrupted, quick_tiny_model, monkeypatch,
+                                                           capsys):
+    before = {p.name: p.read_bytes() for p in interrupted.iterdir()}
+    if os.geteuid() == 0:  # root writes through permissions: simulate the file system refusing
+        def read_only(real, *args, **kwargs):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+        patch_records_open(monkeypatch, read_only)
+    else:
+        (interrupted / "records.jsonl").chmod(0o444)
+        interrupted.chmod(0o555)
+    try:
+        assert run_cli(*settings(quick_tiny_model, interrupted)) == 2
+    finally:
+        interrupted.chmod(0o755)
+    error = one_line_error(capsys)
+    assert "cannot write records" in error and str(interrupted / "records.jsonl") in error
+    assert {p.name: p.read_bytes() for p in interrupted.iterdir()} == before
+
+
+def test_a_torn_last_line_is_dropped_with_a_warning_and_the_file_cut_back(tmp_path):
+    with RecordWriter(tmp_path) as w:
+        for i in range(3):
+            w.append({"id": f"x{i}", "value": i})
+    good = (tmp_path / "records.jsonl").read_bytes()
+    with open(tmp_path / "records.jsonl", "ab") as f:
+        f.write(b'{"id":"x3","val')
+    with pytest.warns(UserWarning, match=r"records.jsonl:4: torn last record dropped"):
+        w = RecordWriter(tmp_path)
+    assert w.done == {"x0", "x1", "x2"} and (tmp_path / "records.jsonl").read_bytes() == good
+    w.append({"id": "x3", "value": 3})
+    w.close()
+    assert [r["id"] for r in read_records(tmp_path / "records.jsonl")] == ["x0", "x1", "x2", "x3"]
+
+
+def test_a_complete_json_without_its_line_end_is_still_torn(tmp_path):
+    (tmp_path / "records.jsonl").write_bytes(b'{"id":"a"}\n{"id":"b"}')
+    with pytest.warns(UserWarning, match="torn"):
+        assert [r["id"] for r in RecordWriter(tmp_path).records] == ["a"]
+
+
+def test_a_corrupt_line_in_the_middle_is_an_error_naming_it(tmp_path):
+    (tmp_path / "records.jsonl").write_bytes(b'{"id":"a"}\nnot json\n{"id":"c"}\n')
+    with pytest.raises(UserError, match=r"records.jsonl:2: corrupt record"):
+        RecordWriter(tmp_path)
+    assert (tmp_path / "records.jsonl").read_bytes() == b'{"id":"a"}\nnot json\n{"id":"c"}\n'
