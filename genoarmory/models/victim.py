@@ -36,6 +36,7 @@ class Victim:
         self.num_labels = int(model.config.num_labels)
         self.batch_size = int(DEFAULT_BATCH[self.device.type] if batch_size in (None, "auto") else batch_size)
         self.queries = 0  # sequences sent through the model (cache hits excluded)
+        self.forward_batches = 0  # forward passes those queries took
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         params = inspect.signature(model.forward).parameters
         self._takes_mask = "attention_mask" in params
@@ -86,6 +87,7 @@ class Victim:
                 continue
             result[idx] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
             self.queries += len(idx)
+            self.forward_batches += 1
             start += len(idx)
         return result
 
