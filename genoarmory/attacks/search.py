@@ -35,17 +35,23 @@ CandidateFilter = Callable[[str, list[str], list[list[Edit]]], np.ndarray]
 
 @dataclass
 class AttackSpec:
-    """What a recipe composes. `units`: 'token' (the victim's token spans) or 'nucleotide'."""
+    """What a recipe composes. `units`: 'token' (the victim's token spans) or 'nucleotide'.
+
+    `importance` may also be a callable `(original, units, goal) -> generator returning one gain per unit`
+    (FIMBA's attributions). `search` replaces `greedy_search` for recipes that need another search
+    (PGD, the TextAttack bridge); it has greedy_search's signature.
+    """
 
     name: str
     threat: ThreatModel
-    transformation: Transformation
-    importance: str = "mask"  # mask | substitution | random
+    transformation: Transformation | None
+    importance: str | Callable = "mask"  # mask | substitution | random | callable
     units: str = "token"
     accept: str = "improve"  # improve | always
     candidate_filter: CandidateFilter | None = None
     targeted: bool = False
     target_label: int | None = None
+    search: Callable | None = None
 
 
 @dataclass
@@ -56,6 +62,7 @@ class Outcome:
     adv_probs: np.ndarray | None = None
     edits: list[Edit] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    queries: int | None = None  # set by searches that count their own queries (TextAttack's count)
 
 
 @dataclass
@@ -82,16 +89,17 @@ def _units(spec: AttackSpec, spans, length: int, locked: set[int]) -> list[tuple
 
 def _rank(spec: AttackSpec, units, original: str, base_score: float, goal: Goal, rng, budget: Budget) -> Search:
     """Units ordered by importance (most important first); a generator because it may query the victim."""
-    if spec.importance == "random":
+    if callable(spec.importance):
+        gains = np.asarray((yield from spec.importance(original, units, goal)), dtype=np.float64)
+    elif spec.importance == "random":
         return [units[i] for i in rng.permutation(len(units))]
-    if spec.importance == "mask":
+    elif spec.importance == "mask":
         probes = [original[:a] + "N" * (b - a) + original[b:] for a, b in units]
-        gains = goal.scores((yield probes)) - base_score
+        gains = (yield from _scores_within_budget(probes, goal, budget)) - base_score
     elif spec.importance == "substitution":
         sub = BaseSubstitution()
         cands = [[apply_edits(original, e) for e in sub.propose(None, original, u)] for u in units]
-        flat = [s for c in cands for s in c]
-        scores = goal.scores((yield flat))
+        scores = yield from _scores_within_budget([s for c in cands for s in c], goal, budget)
         gains, i = np.empty(len(units)), 0
         for j, c in enumerate(cands):
             gains[j], i = scores[i:i + len(c)].max() - base_score, i + len(c)
@@ -101,13 +109,27 @@ def _rank(spec: AttackSpec, units, original: str, base_score: float, goal: Goal,
     return [units[j] for j in order]
 
 
+def _scores_within_budget(probes: list[str], goal: Goal, budget: Budget) -> Search:
+    """Goal scores of the probes the query budget allows (in order); -inf for the rest, which then rank last."""
+    allowed = len(probes) if budget.remaining() is None else min(len(probes), budget.remaining())
+    scores = np.full(len(probes), -np.inf)
+    if allowed:
+        scores[:allowed] = goal.scores((yield probes[:allowed]))
+    return scores
+
+
+def should_skip(goal: Goal, clean: np.ndarray, label: int) -> bool:
+    """Only originally-correct examples are attacked (ASR's denominator), for every search."""
+    if goal.target is None:
+        return bool(goal.reached(clean[None])[0])
+    return int(clean.argmax()) != label
+
+
 def greedy_search(spec: AttackSpec, victim, example: Example, goal: Goal, rng: np.random.Generator,
                   budget: Budget) -> Search:
     original = example.sequence
     clean = (yield [original])[0]
-    if goal.reached(clean[None])[0] and goal.target is None:
-        return Outcome("skipped", clean)
-    if goal.target is not None and clean.argmax() != example.label:
+    if should_skip(goal, clean, example.label):
         return Outcome("skipped", clean)
     locked = set(spec.threat.protected_positions(example.meta))
     base_score = goal.scores(clean[None])[0]
