@@ -7,8 +7,9 @@ Labels, one of two sources:
 - `dataset.labels=null` (default): a `label=K` token in each header, e.g. `>chr1:100-200 label=1`
   (tokens are separated by whitespace, `|` or `;`).
 - `dataset.labels=FILE`: a CSV with header `id,label`; `id` is the FASTA record id (the header's first
-  word). Ids in the CSV that no FASTA file uses are ignored (one CSV may label train and test). A header
-  that also carries `label=` must agree with the CSV: two sources that disagree are a mistake.
+  word, less a `|label=K` part). Ids in the CSV that no FASTA file uses are ignored (one CSV may label
+  train and test). A header that also carries `label=` must agree with the CSV: two sources that
+  disagree are a mistake.
 `dataset.path` is the test split; `dataset.train_path` / `dataset.dev_path` add train and dev (for `train`).
 Example ids are `<split>:<record id>`; record ids must be unique within a file.
 """
@@ -82,6 +83,11 @@ def _bad_line(sequence: str, policy: str, header_line: int, offsets) -> int:
     return max((line for line, start in offsets if start <= j), default=header_line)
 
 
+def record_id(record) -> str:
+    """The header's first word (SeqIO's id) less a `label=K` part: `>s2|label=0` is record s2."""
+    return re.sub(r"(^|[|;])label=[^|;]*", "", record.id, flags=re.IGNORECASE).strip("|;")
+
+
 def header_label(description: str, num_labels: int | None, where: str) -> int | None:
     values = {t[len("label="):] for t in _TOKEN.split(description) if t.lower().startswith("label=")}
     if len(values) > 1:
@@ -129,16 +135,17 @@ def read_fasta(path: Path, split: str, policy: str = "error", labels: dict | Non
     examples, seen = [], {}
     for record, line, offsets in _records(path, text):
         where = located(path, line)
-        if not record.id:
+        rid = record_id(record)
+        if not rid:
             raise UserError("header without an id", where)
-        if record.id in seen:
-            raise UserError(f"record id {record.id!r} repeated (first at line {seen[record.id]})", where)
-        seen[record.id] = line
+        if rid in seen:
+            raise UserError(f"record id {rid!r} repeated (first at line {seen[rid]})", where)
+        seen[rid] = line
         label = header_label(record.description, num_labels, where)
         if labels is not None:
-            if record.id not in labels:
-                raise UserError(f"record {record.id!r} has no label in the labels file", where)
-            listed, listed_where = labels[record.id]
+            if rid not in labels:
+                raise UserError(f"record {rid!r} has no label in the labels file", where)
+            listed, listed_where = labels[rid]
             if label is not None and label != listed:
                 raise UserError(f"header says label={label} but {listed_where} says {listed}", where)
             label = listed
@@ -149,7 +156,7 @@ def read_fasta(path: Path, split: str, policy: str = "error", labels: dict | Non
             sequence = normalize(sequence, policy, located(path, _bad_line(sequence, policy, line, offsets)), rng)
         except SkipSequence:
             continue
-        examples.append(Example(f"{split}:{record.id}", sequence, label, {"source": str(path), "line": line}))
+        examples.append(Example(f"{split}:{rid}", sequence, label, {"source": str(path), "line": line}))
     if not examples:
         raise UserError("no usable records in file", str(path))
     return examples
