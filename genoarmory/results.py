@@ -87,7 +87,13 @@ class RecordWriter:
         self.done.add(record["id"])
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:
+            # Only after a failed append (every good one was flushed and fsynced): on a full disk the
+            # buffer still holds the bytes that did not fit, and close() retries them. That failure was
+            # already reported as a UserError; raising again here would replace it with a traceback.
+            pass
 
     def __enter__(self):
         return self
@@ -96,24 +102,29 @@ class RecordWriter:
         self.close()
 
 
-def write_json_atomic(path: str | Path, obj) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename: readers never see half a file."""
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename: readers never see half a file, and a
+    full or read-only disk is a UserError that leaves the old file (if any) and no temporary behind."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "w") as f:
-                json.dump(obj, f, indent=2, default=str)
+                f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
-        except BaseException:  # a full disk must not leave a half-written temporary file behind
+        except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
     except OSError as err:
         raise UserError(f"cannot write ({err.strerror})", str(path)) from None
+
+
+def write_json_atomic(path: str | Path, obj) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2, default=str))
 
 
 def config_hash(config: dict) -> str:

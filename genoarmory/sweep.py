@@ -18,7 +18,6 @@ import json
 import os
 import socket
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -26,21 +25,15 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from genoarmory.errors import UserError
+from genoarmory.results import write_text_atomic
+
 JOB_FILE = "sweep_job.json"
 TABLE = "sweep_summary"
 # Key metrics, in this order, when any job has them (attack/defend summaries, then train metrics).
 METRICS = ("n_examples", "origin_acc", "after_attack_acc", "asr", "dsr", "average_queries", "perturbation_rate",
            "clean_mcc", "adv_mcc", "accuracy", "f1", "mcc", "n_test")
 RESULT_FILES = ("summary.json", "metrics.json")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _read_json(path: Path) -> dict | None:
@@ -88,8 +81,8 @@ def write_sweep_summary(sweep_dir: Path) -> tuple[Path, Path]:
     for r in rows:
         writer.writerow({**r, "overrides": " ".join(r["overrides"])})
     csv_path, json_path = sweep_dir / f"{TABLE}.csv", sweep_dir / f"{TABLE}.json"
-    _write_atomic(csv_path, buffer.getvalue())
-    _write_atomic(json_path, json.dumps({"sweep_dir": str(sweep_dir.resolve()), "columns": columns, "jobs": rows},
+    write_text_atomic(csv_path, buffer.getvalue())
+    write_text_atomic(json_path, json.dumps({"sweep_dir": str(sweep_dir.resolve()), "columns": columns, "jobs": rows},
                                         indent=2, default=str) + "\n")
     return csv_path, json_path
 
@@ -113,9 +106,9 @@ class SweepSummary(Callback):
             err = job_return._return_value  # the exception; .return_value would re-raise it
             record["error"] = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
         try:
-            _write_atomic(folder / JOB_FILE, json.dumps(record, indent=2) + "\n")
-        except OSError as err:  # a read-only or full run dir must not hide the job's own outcome
-            print(f"genoarmory: warning: cannot write {folder / JOB_FILE} ({err.strerror})", file=sys.stderr)
+            write_text_atomic(folder / JOB_FILE, json.dumps(record, indent=2) + "\n")
+        except UserError as err:  # a read-only or full run dir must not hide the job's own outcome
+            print(f"genoarmory: warning: {err}", file=sys.stderr)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
@@ -123,8 +116,7 @@ class SweepSummary(Callback):
             return
         try:
             csv_path, _ = write_sweep_summary(sweep_dir)
-        except OSError as err:
-            print(f"genoarmory: warning: cannot write the sweep summary in {sweep_dir} ({err.strerror})",
-                  file=sys.stderr)
+        except UserError as err:
+            print(f"genoarmory: warning: no sweep summary: {err}", file=sys.stderr)
             return
         print(f"genoarmory: sweep summary: {csv_path} (and .json)")

@@ -14,7 +14,7 @@ from genoarmory.commands.common import plain_config, seed_everything
 from genoarmory.commands.hydra_entry import run_hydra
 from genoarmory.data import evaluation_examples, load_task
 from genoarmory.errors import UserError
-from genoarmory.results import RecordWriter, read_records, run_metadata, write_json_atomic
+from genoarmory.results import RecordWriter, read_records, run_metadata, write_json_atomic, write_text_atomic
 from genoarmory.summary import build_summary
 
 
@@ -37,7 +37,7 @@ def attack_victim(cfg: DictConfig, run_dir: Path, task, victim, examples) -> dic
     meta = run_metadata(config, victim.device)
     check_resumable(run_dir, meta["config_hash"])
     with RecordWriter(run_dir) as writer:
-        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
         records = run_attack(spec, victim, examples, writer, int(cfg.seed), meta["config_hash"],
                              int(cfg.attack.get("parallel", 32)), bool(cfg.progress))
     wanted = {e.id for e in examples}

@@ -12,16 +12,13 @@ A DIR may also be a sweep folder: its job folders holding records are taken. OUT
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from genoarmory.data.select import parse_shard
 from genoarmory.errors import UserError
-from genoarmory.results import RECORDS, SUMMARY, config_hash, read_records, write_json_atomic
+from genoarmory.results import RECORDS, SUMMARY, config_hash, read_records, write_json_atomic, write_text_atomic
 
 # Settings that may differ between shards of one attack: where they ran, not what they computed.
 LOCAL_KEYS = ("run_dir", "data_root", "cache_dir", "progress", "hydra")
@@ -120,25 +117,6 @@ def interleave(shards: list[Shard]) -> list[dict]:
     return merged
 
 
-def write_records_atomic(path: Path, records: list[dict]) -> None:
-    """Temporary file beside `path`, fsync, rename: a failed merge leaves no partial records.jsonl."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w") as f:
-                for r in records:
-                    f.write(json.dumps(r, separators=(",", ":")) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError as err:
-        raise UserError(f"cannot write ({err.strerror})", str(path)) from None
-
-
 def is_merge(folder: Path) -> bool:
     """A folder an earlier merge wrote (safe to overwrite: everything in it is derived from the shards)."""
     try:
@@ -178,7 +156,7 @@ def merge(folders: list[Path], out: Path | None) -> dict:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UserError(f"cannot create the output folder ({err.strerror})", str(out)) from None
-    write_records_atomic(out / RECORDS, records)
+    write_text_atomic(out / RECORDS, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
     write_json_atomic(out / SUMMARY, summary)
     return summary
 
