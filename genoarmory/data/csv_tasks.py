@@ -11,6 +11,7 @@ from genoarmory.errors import UserError, located
 from genoarmory.sequence import SkipSequence, normalize
 
 SPLITS = ("train", "dev", "test")
+csv.field_size_limit(2**31 - 1)  # genomic sequences exceed the csv module's default 131,072-character field
 
 
 def read_labelled_csv(
