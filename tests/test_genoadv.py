@@ -170,6 +170,19 @@ def test_config_names():
                                                                         "motif_tata", "tf_0"]
 
 
+def test_verify_rebuilds_a_moved_hub_victim_from_its_snapshot_path():
+    from genoarmory.genoadv.verify import source_model_config
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    moved = f"/elsewhere/hub/models--magicslabnu--DNABERT-2-117M-finetuned-H3/snapshots/{commit}"
+    cfg = source_model_config(json.dumps({"name": "dnabert2", "family": "hf", "use_finetuned": True,
+                                          "hub_id": "zhihan1996/DNABERT-2-117M"}), moved, commit)
+    assert (cfg["hub_id"], cfg["revision"], cfg["use_finetuned"], cfg["path"]) == (
+        "magicslabnu/DNABERT-2-117M-finetuned-H3", commit, False, None)
+    with pytest.raises(UserError, match="weights are gone"):
+        source_model_config(json.dumps({"name": "tiny-6mer", "family": "tiny"}), "/gone/model", "sha256:00")
+
+
 def test_build_refuses_bad_input(planted, tmp_path, capsys):
     stranger = tmp_path / "not-genoadv"
     stranger.mkdir()

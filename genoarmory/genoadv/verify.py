@@ -71,6 +71,9 @@ def source_model_config(victim_config: str, victim_path: str | None, revision: s
                         f"you have (for the source victim, retrain it and point --model at it)")
     else:  # moved to another machine: the hub checkpoint at the recorded commit
         cfg["path"] = None
+        repo = re.search(r"models--([^/]+?)--([^/]+)/snapshots/", victim_path or "")
+        if repo:  # the exact repo the snapshot came from (also when it was a fine-tuned checkpoint)
+            cfg.update(hub_id=f"{repo.group(1)}/{repo.group(2)}", use_finetuned=False)
         if revision and re.fullmatch(r"[0-9a-f]{40}", revision):
             cfg["revision"] = revision
     return cfg
@@ -196,8 +199,11 @@ def format_report(report: dict) -> list[str]:
         for g in c["groups"]:
             splits = ", ".join(f"{s} {v['fooled']}/{v['n']}" for s, v in g["by_split"].items())
             line = f"  {config:<20} {g['victim']:<12} fooled {g['fooled']}/{g['n']} ({g['percent']:.2f} %)  [{splits}]"
-            if "transfer_percent" in g and g["transfer_percent"] is not None:
-                line += (f"  where the original is classified correctly: {g['fooled_where_original_correct']}/"
+            if "original_correct" in g:  # a model near chance on the originals says little about transfer
+                line += (f"  originals it classifies correctly: {g['original_correct']}/{g['n']}"
+                         f" ({100.0 * g['original_correct'] / g['n']:.1f} %)")
+            if g.get("transfer_percent") is not None:
+                line += (f", of which fooled: {g['fooled_where_original_correct']}/"
                          f"{g['original_correct']} ({g['transfer_percent']:.2f} %)")
             if g.get("weights_changed"):
                 line += "  WARNING: the weights changed since the attack"
