@@ -37,8 +37,22 @@ SHIPPED = Path(__file__).parent / "embedded"
 
 
 def train_settings(cfg: DictConfig) -> DictConfig:
-    """The global `train` settings with the model's own overrides (model.train) on top."""
-    return OmegaConf.merge(cfg.train, cfg.model.get("train") or {})
+    """The global `train` settings, the model's own recipe (model.train) on top, and what the user set on
+    the command line (`train.epochs=...`) on top of both."""
+    merged = OmegaConf.merge(cfg.train, cfg.model.get("train") or {})
+    for key in _command_line_train_keys():
+        merged[key] = cfg.train[key]
+    return merged
+
+
+def _command_line_train_keys() -> list[str]:
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        overrides = HydraConfig.get().overrides.task
+    except ValueError:  # composed outside a Hydra run (tests, benchmarks)
+        return []
+    return [o.split("=", 1)[0].split(".", 1)[1] for o in overrides if o.lstrip("+~").startswith("train.")]
 
 
 def masked_lm_loss(tokenizer, probability: float = 0.15):
