@@ -68,5 +68,26 @@ def attack_metrics(records: list[dict], num_labels: int) -> dict:
         "adv_f1": adv_m["f1"],
         "seconds": float(sum(r.get("seconds", 0.0) for r in records)),
     }
+    out.update(white_box_metrics(attacked))
     out["flags"] = ["clean accuracy near chance"] if n and near_chance(out["origin_acc"], labels, num_labels) else []
+    return out
+
+
+def white_box_metrics(attacked: list[dict]) -> dict:
+    """Gradient attacks' extra numbers, present only when their records carry them.
+
+    `embedding_asr`: PGD's success in embedding space (what the GenoArmory paper reports), over the same
+    originally-correct examples as `asr`, which counts only perturbations realised as DNA sequences
+    (repeated as `realised_asr` so a reader of PGD's summary sees which is which).
+    `average_gradient_queries`: forward+backward passes per attacked example (PGD steps, attribution
+    steps), which `average_queries` (scored sequences) does not count.
+    """
+    out = {}
+    embedded = [r for r in attacked if "embedding_status" in r]
+    if embedded:
+        out["embedding_asr"] = sum(r["embedding_status"] == "success" for r in embedded) / len(embedded)
+        out["realised_asr"] = sum(r["status"] == "success" for r in embedded) / len(embedded)  # == asr
+    graded = [r["gradient_queries"] for r in attacked if "gradient_queries" in r]
+    if graded:
+        out["average_gradient_queries"] = float(np.mean(graded))
     return out

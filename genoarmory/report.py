@@ -8,8 +8,10 @@ from rich.console import Console
 from rich.table import Table
 
 ROWS = [("clean accuracy", "origin_acc", "{:.3f}"), ("accuracy under attack", "after_attack_acc", "{:.3f}"),
-        ("attack success rate (ASR)", "asr", "{:.3f}"), ("defense success rate (DSR)", "dsr", "{:.3f}"),
+        ("attack success rate (ASR)", "asr", "{:.3f}"),
+        ("ASR in embedding space (not DNA)", "embedding_asr", "{:.3f}"), ("defense success rate (DSR)", "dsr", "{:.3f}"),
         ("queries / attacked example", "average_queries", "{:.1f}"),
+        ("gradient passes / attacked example", "average_gradient_queries", "{:.1f}"),
         ("perturbation rate (nt edited / nt)", "perturbation_rate", "{:.4f}"),
         ("edits / success", "average_edits", "{:.2f}"), ("clean MCC", "clean_mcc", "{:.3f}"),
         ("MCC under attack", "adv_mcc", "{:.3f}"), ("examples (attacked)", None, None)]
@@ -26,7 +28,7 @@ def print_summary(summary: dict, run_dir: Path | None = None) -> None:
         elif key in summary and summary[key] is not None:
             table.add_row(label, fmt.format(summary[key]))
     enrichment = summary.get("motif_enrichment") or {}
-    if "fold_enrichment" in enrichment:
+    if enrichment.get("fold_enrichment") is not None:  # None when no edit could fall in a motif
         table.add_row("edits in motifs (fold over chance)", f"{enrichment['fold_enrichment']:.2f}")
     for flag in summary.get("flags", []):
         table.add_row("[bold red]flag[/]", flag)

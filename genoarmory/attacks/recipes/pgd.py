@@ -1,0 +1,102 @@
+"""PGD on input embeddings, with two outcomes per example.
+
+- embedding space (what the GenoArmory paper reports): does the perturbed embedding fool the model?
+  Kept in each record as `embedding_status` / `embedding_probs`; the summary's `embedding_asr`.
+- realised DNA: each perturbed token row projected to its nearest real token, turned into nucleotide
+  edits within the Hamming budget, re-scored. Only this sequence becomes the record's `adv_sequence`;
+  the summary's `asr` counts it, like every other attack's.
+PGD runs batched across the examples the engine steps together (attacks/gather.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import torch
+
+from genoarmory.attacks.constraints import ThreatModel, threat_model_from
+from genoarmory.attacks.embedding_batch import embed_batch, require_input_embeddings, same_length_batches
+from genoarmory.attacks.gather import Gathered
+from genoarmory.attacks.pgd import PGDSettings, pgd_delta
+from genoarmory.attacks.realise import DnaVocabulary, realise
+from genoarmory.attacks.search import AttackSpec, Outcome, should_skip
+from genoarmory.sequence import apply_edits
+
+
+@dataclass
+class PGDItem:
+    sequence: str
+    target: int   # the class whose cross-entropy PGD moves
+    sign: float   # +1: away from it (untargeted), -1: towards it (targeted)
+    protected: set
+    seed: int
+
+
+class PGDRealiser:
+    """compute(items) for `Gathered`: PGD, the embedding-space prediction, and the realised edits."""
+
+    def __init__(self, victim, settings: PGDSettings, threat: ThreatModel, batch_size: int):
+        self.victim, self.settings, self.threat, self.batch_size = victim, settings, threat, batch_size
+        self.vocab = DnaVocabulary(victim.input_embeddings().weight, victim.encoder.tokenizer)
+
+    def __call__(self, items: list[PGDItem]) -> list[dict]:
+        out: list[dict] = [{}] * len(items)
+        for idx in same_length_batches(self.victim, [it.sequence for it in items], self.batch_size):
+            for i, result in zip(idx, self._chunk([items[i] for i in idx])):
+                out[i] = result
+        return out
+
+    def _chunk(self, items: list[PGDItem]) -> list[dict]:
+        v, dev = self.victim, self.victim.device
+        batch = embed_batch(v, [it.sequence for it in items], [it.protected for it in items])
+        classes = torch.tensor([it.target for it in items], device=dev)
+        signs = torch.tensor([it.sign for it in items], device=dev)
+        delta = pgd_delta(v, batch, classes, signs, self.settings, [it.seed for it in items])
+        with torch.no_grad():
+            adv = batch.embeds + delta
+            probs = torch.softmax(v.forward_from_embeddings(adv, batch.attention_mask).float(), -1).cpu().numpy()
+        results = []
+        for i, it in enumerate(items):
+            rows = [(r, span) for r, span in batch.rows[i] if batch.editable[i, r, 0] > 0]
+            texts = self.vocab.nearest(adv[i, [r for r, _ in rows]], [b - a for _, (a, b) in rows]) if rows else []
+            moved = delta[i].norm(dim=-1)
+            proposals = [(span, text, float(moved[r])) for (r, span), text in zip(rows, texts)
+                         if text != it.sequence[span[0]:span[1]]]
+            results.append({"embedding_probs": probs[i], "delta_norm": float(delta[i].norm()),
+                            "projected_tokens": len(proposals),
+                            "edits": realise(it.sequence, proposals, self.threat, it.protected)})
+        return results
+
+
+def pgd_search(gathered: Gathered, iters: int, spec, victim, example, goal, rng, budget):
+    clean = (yield [example.sequence])[0]
+    if should_skip(goal, clean, example.label):
+        return Outcome("skipped", clean)
+    target, sign = (goal.target, -1.0) if goal.target is not None else (goal.label, 1.0)
+    ticket = gathered.register(PGDItem(example.sequence, target, sign,
+                                       spec.threat.protected_positions(example.meta), int(rng.integers(2**62))))
+    yield []  # every example of this engine step registers before the first one computes the batch
+    r = gathered.result(ticket)
+    emb = r["embedding_probs"]
+    extra = {"embedding_status": "success" if goal.reached(emb[None])[0] else "failed",
+             "embedding_pred": int(emb.argmax()), "embedding_probs": [round(float(p), 6) for p in emb],
+             "embedding_delta_norm": round(r["delta_norm"], 6), "projected_tokens": r["projected_tokens"],
+             "gradient_queries": iters}
+    if not r["edits"] or budget.remaining() == 0:
+        return Outcome("failed", clean, extra=extra)
+    adv = apply_edits(example.sequence, r["edits"])
+    probs = (yield [adv])[0]
+    status = "success" if goal.reached(probs[None])[0] else "failed"
+    return Outcome(status, clean, adv, probs, r["edits"], extra)
+
+
+def build(victim, cfg) -> AttackSpec:
+    a = cfg.attack
+    require_input_embeddings(victim, "PGD")
+    settings = PGDSettings(str(a.norm), float(a.eps), float(a.step), int(a.iters), bool(a.random_start))
+    threat = threat_model_from(a)
+    realiser = PGDRealiser(victim, settings, threat, int(a.grad_batch_size))
+    return AttackSpec(name=a.name, threat=threat, transformation=None, units="token",
+                      targeted=bool(a.targeted), target_label=a.get("target_label"),
+                      search=partial(pgd_search, Gathered(realiser), settings.iters))
