@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from genoarmory.commands.common import plain_config, seed_everything
 from genoarmory.commands.hydra_entry import run_hydra
 from genoarmory.data import evaluation_examples, load_task
+from genoarmory.defenses.common import training_hash
 from genoarmory.errors import UserError
 from genoarmory.results import config_hash, read_records, write_json_atomic
 
@@ -64,19 +65,9 @@ def undefended_summary(cfg: DictConfig, run_dir: Path, task, examples) -> tuple[
                         "its ASR would not compare", str(folder))
     ids = [r["id"] for r in read_records(folder / "records.jsonl")]
     if sorted(ids) != sorted(e.id for e in examples):
-        raise UserError("defense.baseline_run attacked other examples than this run selects", str(folder))
+        raise UserError("defense.baseline_run attacked other examples than this run selects (or is unfinished: "
+                        "rerun `attack` there)", str(folder))
     return summary, folder
-
-
-def training_hash(cfg: DictConfig) -> str:
-    """What defines the defended weights (not the evaluation subset, quantization or the baseline)."""
-    config = plain_config(cfg)
-    config["model"].pop("quantize", None)
-    config["defense"].pop("baseline_run", None)
-    for key in ("split", "limit", "seed", "shard"):
-        config["dataset"].pop(key, None)
-    config.pop("batch_size", None)
-    return config_hash(config)
 
 
 def defended_model(cfg: DictConfig, task, run_dir: Path) -> tuple[Path, dict]:
@@ -99,6 +90,8 @@ def defended_model(cfg: DictConfig, task, run_dir: Path) -> tuple[Path, dict]:
     except Exception as err:
         raise UserError(f"defense {cfg.defense.name}: trainer {cfg.defense.get('trainer')!r} cannot be imported "
                         f"({err})") from None
+    for stale in ("records.jsonl", "summary.json"):  # attacks of an earlier model in this run_dir
+        (run_dir / stale).unlink(missing_ok=True)
     ctx = load_context(cfg, task, run_dir, pick_device(cfg.device))
     defended = trainer(ctx)
     building = run_dir / ".model-building"

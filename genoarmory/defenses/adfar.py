@@ -76,7 +76,7 @@ class AdfarClassifier(torch.nn.Module):
         last = states[-1] if isinstance(states, (tuple, list)) else states
         mask = attention_mask.unsqueeze(-1).to(last.dtype)
         pooled = (last * mask).sum(1) / mask.sum(1).clamp_min(1)
-        return self.detector(pooled.to(self.detector.weight.dtype)).squeeze(-1)
+        return self.detector(pooled.float()).squeeze(-1)  # float in: the detector may be int8-quantized
 
     def forward(self, input_ids=None, attention_mask=None, inputs_embeds=None, **_):
         if attention_mask is None:

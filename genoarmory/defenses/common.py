@@ -67,11 +67,25 @@ def load_context(cfg: DictConfig, task: Task, run_dir: Path, device: torch.devic
     return DefenseContext(cfg, task, folder, model.to(device), tokenizer, encoder, device, run_dir)
 
 
+def training_hash(cfg: DictConfig) -> str:
+    """What defines the defended weights (not the evaluation subset, quantization or the baseline run)."""
+    from genoarmory.commands.common import plain_config
+
+    config = plain_config(cfg)
+    config["model"].pop("quantize", None)
+    config["defense"].pop("baseline_run", None)
+    for key in ("split", "limit", "seed", "shard"):
+        config["dataset"].pop(key, None)
+    config.pop("batch_size", None)
+    return config_hash(config)
+
+
 def train_config(cfg: DictConfig) -> DictConfig:
-    """train.* with the defense's own non-null train.* on top (fewer epochs: it starts from a trained model)."""
+    """train.*, then the model's own model.train.*, then the defense's non-null train.* (fewer epochs:
+    a defense starts from a trained model)."""
     own = {k: v for k, v in OmegaConf.to_container(cfg.defense.get("train") or {}, resolve=True).items()
            if v is not None}
-    return OmegaConf.merge(cfg.train, own)
+    return OmegaConf.merge(cfg.train, cfg.model.get("train") or {}, own)
 
 
 def clean_examples(ctx: DefenseContext) -> list[Example]:
@@ -90,7 +104,6 @@ def adversarial_examples(ctx: DefenseContext, model: torch.nn.Module, out_dir: P
     from genoarmory.attacks.engine import run_attack
     from genoarmory.attacks.recipes import build_attack
     from genoarmory.commands.attack import check_resumable
-    from genoarmory.commands.common import plain_config
     from genoarmory.models.victim import Victim
 
     cfg = ctx.cfg
@@ -100,7 +113,7 @@ def adversarial_examples(ctx: DefenseContext, model: torch.nn.Module, out_dir: P
     victim = Victim(model, ctx.encoder, cfg.model.name, ctx.device, cfg.batch_size,
                     {"name": cfg.model.name, "path": str(ctx.clean_folder)})  # path: bertattack finds mlm/ beside it
     spec = build_attack(victim, cfg)
-    digest = config_hash({**plain_config(cfg), "generated_for": str(out_dir.name)})
+    digest = config_hash({"training": training_hash(cfg), "generated_for": str(out_dir.name)})
     if fresh and (out_dir / "records.jsonl").exists():
         (out_dir / "records.jsonl").unlink()
     check_resumable(out_dir, digest)
