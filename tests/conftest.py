@@ -16,7 +16,6 @@ def pytest_configure(config):
     # Never touch the user's cache or the network from tests.
     os.environ.setdefault("GENOARMORY_CACHE", tempfile.mkdtemp(prefix="genoarmory-test-cache-"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
     # One math thread per process: tests start subprocesses and joblib workers on 2 cores, and oversubscribed
     # OpenMP threads spin (measured here: a tiny training step went from 19 ms to 1.7 s under contention).
