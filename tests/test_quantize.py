@@ -38,6 +38,22 @@ def test_dynamic_int8_quantizes_every_linear_and_keeps_predictions(classifier):
     assert (ref.argmax(-1) == out.argmax(-1)).float().mean() >= 0.8
 
 
+def test_dynamic_int8_prediction_does_not_depend_on_the_batch(classifier):
+    """torch.ao picks one activation scale per input tensor; run alone, padded or beside others, a
+    sequence must get the same prediction (the engine re-scores successes on a fresh pass)."""
+    q = quantize(copy.deepcopy(classifier), "int8", torch.device("cpu"))
+    ids = torch.randint(5, 40, (8, 20))
+    ids[0, 1] = 39  # one outlier-ish row among ordinary ones changes a per-batch scale, never a per-row one
+    mask = torch.ones_like(ids)
+    padded = torch.cat([ids[3:4], torch.zeros(1, 6, dtype=ids.dtype)], dim=1)
+    with torch.inference_mode():
+        together = q(input_ids=ids, attention_mask=mask).logits
+        for i in range(len(ids)):
+            assert torch.equal(together[i], q(input_ids=ids[i:i + 1], attention_mask=mask[i:i + 1]).logits[0])
+        alone_padded = q(input_ids=padded, attention_mask=(padded != 0).long()).logits
+    assert torch.equal(alone_padded[0], together[3])
+
+
 def test_weight_only_int8_keeps_input_gradients(classifier):
     q = quantize(copy.deepcopy(classifier), "int8-weight-only", torch.device("cpu"))
     layers = [m for m in q.modules() if isinstance(m, Int8WeightOnlyLinear)]

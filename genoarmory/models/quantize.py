@@ -3,7 +3,11 @@
 Schemes:
 - `int8`: the right int8 for the device — dynamic int8 on CPU, weight-only int8 on CUDA;
 - `int8-dynamic`: post-training dynamic int8 of every `nn.Linear` (torch.ao `quantize_dynamic`: int8
-  weights, activations quantized per batch on the fly). CPU only: its kernels are fbgemm / oneDNN;
+  weights, activations quantized on the fly with ONE scale per input tensor). CPU only: its kernels are
+  fbgemm / oneDNN. That scale spans the whole batch, so a sequence's prediction would depend on which
+  sequences share its batch (measured: 0.4982 cached vs 0.5002 alone, failing the engine's fresh-pass
+  self-check). `SequenceBySequence` therefore runs the quantized model one sequence at a time, padding
+  trimmed — what a deployed int8 model serving one request computes;
 - `int8-weight-only`: int8 weights with one scale per output channel, activations in float. On CUDA
   through torchao when it is installed; otherwise (and on CPU) `Int8WeightOnlyLinear` below, which
   dequantizes in the forward — the same numbers as torchao's int8 weight-only, without its speed.
@@ -16,9 +20,11 @@ Gradient-free attacks (bertattack, textfooler, random) run on every scheme.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import torch
+from transformers.modeling_outputs import SequenceClassifierOutput
 
 from genoarmory.errors import UserError
 
@@ -37,7 +43,7 @@ def quantize(model: torch.nn.Module, scheme: str, device: torch.device) -> torch
         if device.type != "cpu":
             raise UserError("model.quantize=int8-dynamic runs on CPU only (fbgemm/oneDNN kernels); "
                             "use model.quantize=int8 (weight-only on CUDA) or device=cpu")
-        quantized, backend = dynamic_int8(model), "torch.ao.quantization.quantize_dynamic"
+        quantized, backend = SequenceBySequence(dynamic_int8(model)), "torch.ao.quantization.quantize_dynamic"
     else:
         quantized, backend = weight_only_int8(model, device)
     quantized.genoarmory_quantization = {"scheme": scheme, "method": method, "backend": backend,
@@ -109,3 +115,36 @@ def replace_linear(module: torch.nn.Module) -> None:
             setattr(module, name, Int8WeightOnlyLinear(child))
         else:
             replace_linear(child)
+
+
+class SequenceBySequence(torch.nn.Module):
+    """A classifier run on one sequence at a time (its padding trimmed), with the classifier's interface
+    (`config`, `get_input_embeddings`, `base_model`, `forward(...).logits`) for `Victim`."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.inner = model
+        self._takes_mask = "attention_mask" in inspect.signature(model.forward).parameters
+
+    @property
+    def config(self):
+        return self.inner.config
+
+    @property
+    def base_model(self):
+        return self.inner.base_model
+
+    def get_input_embeddings(self):
+        return self.inner.get_input_embeddings()
+
+    def forward(self, input_ids=None, attention_mask=None, inputs_embeds=None, **_):
+        rows = input_ids if inputs_embeds is None else inputs_embeds
+        logits = []
+        for i in range(rows.shape[0]):
+            real = slice(None) if attention_mask is None else attention_mask[i].bool()
+            key = "input_ids" if inputs_embeds is None else "inputs_embeds"
+            kwargs = {key: rows[i][real][None]}
+            if self._takes_mask and attention_mask is not None:
+                kwargs["attention_mask"] = attention_mask[i][real][None]
+            logits.append(self.inner(**kwargs).logits)
+        return SequenceClassifierOutput(logits=torch.cat(logits))
