@@ -7,11 +7,11 @@ import random
 from pathlib import Path
 
 from genoarmory.data.example import Example, Task
+from genoarmory.data.text_files import read_header, read_text
 from genoarmory.errors import UserError, located
 from genoarmory.sequence import SkipSequence, normalize
 
 SPLITS = ("train", "dev", "test")
-csv.field_size_limit(2**31 - 1)  # genomic sequences exceed the csv module's default 131,072-character field
 
 
 def read_labelled_csv(
@@ -23,24 +23,8 @@ def read_labelled_csv(
 ) -> list[Example]:
     """Read one split; every problem is a UserError naming file and line (1-based, header = line 1)."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError("file not found", str(path))
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # utf-8-sig drops a BOM
-    except UnicodeDecodeError as err:
-        raise UserError(f"not UTF-8 text ({err.reason} at byte {err.start})", str(path)) from None
-    if "\x00" in text:
-        raise UserError("binary data (NUL byte) in a CSV file", str(path))
-    rows = csv.reader(text.splitlines())
-    try:
-        header = [h.strip().lower() for h in next(rows)]
-    except StopIteration:
-        raise UserError("empty file: expected a header `sequence,label`", str(path)) from None
-    except csv.Error as err:
-        raise UserError(f"malformed CSV: {err}", located(path, 1)) from None
-    for column in ("sequence", "label"):
-        if column not in header:
-            raise UserError(f"no `{column}` column (header is {','.join(header)!r})", located(path, 1))
+    rows = csv.reader(read_text(path, "file").split("\n"))
+    header = read_header(rows, path, ("sequence", "label"))
     i_seq, i_lab = header.index("sequence"), header.index("label")
     rng = random.Random(f"{path}:{policy}")  # 'replace' policy: reproducible per file
     examples: list[Example] = []

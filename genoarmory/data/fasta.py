@@ -24,27 +24,13 @@ from pathlib import Path
 
 from genoarmory.data.csv_tasks import _parse_label
 from genoarmory.data.example import Example, Task
+from genoarmory.data.text_files import read_header, read_text
 from genoarmory.errors import UserError, located
 from genoarmory.sequence import AMBIGUOUS, BASES, SkipSequence, normalize
 
 _TOKEN = re.compile(r"[\s|;]+")
 _REMOVED = str.maketrans("", "", " \t\r\n")  # what SeqIO's fasta parser deletes from sequence lines
 
-
-def read_text(path: Path, what: str) -> str:
-    """A text file as str: UTF-8 (a BOM is dropped), CR/CRLF line ends made LF, binary data refused."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{what} not found", str(path))
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise UserError(f"not UTF-8 text ({err.reason} at byte {err.start})", str(path)) from None
-    except OSError as err:
-        raise UserError(f"cannot read {what} ({err.strerror})", str(path)) from None
-    if "\x00" in text:
-        raise UserError("binary data (NUL byte), not a text file", str(path))
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _records(path: Path, text: str):
@@ -98,15 +84,7 @@ def header_label(description: str, num_labels: int | None, where: str) -> int | 
 def read_label_csv(path: Path, num_labels: int | None) -> dict[str, tuple[int, str]]:
     """id -> (label, 'file:line') from a CSV with header `id,label`."""
     rows = csv.reader(read_text(path, "labels file").split("\n"))
-    try:
-        header = [h.strip().lower() for h in next(rows)]
-    except StopIteration:
-        raise UserError("empty file: expected a header `id,label`", str(path)) from None
-    except csv.Error as err:
-        raise UserError(f"malformed CSV: {err}", located(path, 1)) from None
-    for column in ("id", "label"):
-        if column not in header:
-            raise UserError(f"no `{column}` column (header is {','.join(header)!r})", located(path, 1))
+    header = read_header(rows, path, ("id", "label"))
     i_id, i_lab = header.index("id"), header.index("label")
     labels: dict[str, tuple[int, str]] = {}
     line = 1
