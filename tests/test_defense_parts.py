@@ -144,7 +144,8 @@ def test_load_victim_wraps_an_adfar_folder(kmer_parts, tmp_path):
     assert isinstance(victim.model, AdfarClassifier)
     assert victim.predict_proba(["ACGTAC" * 5]).shape == (1, 3)
     quantized = load_victim(compose([f"model.path={tmp_path}", "device=cpu", "model.quantize=int8"]), Task("t", 3, {}))
-    assert isinstance(quantized.model.inner, AdfarClassifier)  # int8 runs sequence by sequence (quantize.py)
+    assert isinstance(quantized.model, AdfarClassifier)  # its detector and task head are int8 too
+    assert not [m for m in quantized.model.modules() if type(m) is torch.nn.Linear]
     assert quantized.predict_proba(["ACGTAC" * 5]).shape == (1, 3)
     (tmp_path / "adfar_head.safetensors").unlink()
     assert not isinstance(load_victim(cfg, Task("t", 3, {})).model, AdfarClassifier)
