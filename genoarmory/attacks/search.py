@@ -118,6 +118,20 @@ def _scores_within_budget(probes: list[str], goal: Goal, budget: Budget) -> Sear
     return scores
 
 
+def substitute(sequence: str, edits: list[Edit]) -> str:
+    """`apply_edits` for the search's hot loop: string slices instead of a list of characters (the same
+    string, several times faster on long sequences); other orders go through `apply_edits` itself."""
+    pieces, last = [], 0
+    for pos, ref, alt in edits:
+        if pos < last or sequence[pos] != ref:  # unsorted, repeated or stale: apply_edits sorts it out
+            return apply_edits(sequence, edits)
+        pieces.append(sequence[last:pos])
+        pieces.append(alt)
+        last = pos + 1
+    pieces.append(sequence[last:])
+    return "".join(pieces)
+
+
 def should_skip(goal: Goal, clean: np.ndarray, label: int) -> bool:
     """Only originally-correct examples are attacked (ASR's denominator), for every search."""
     if goal.target is None:
@@ -141,10 +155,10 @@ def greedy_search(spec: AttackSpec, victim, example: Example, goal: Goal, rng: n
     for unit in order:
         if len(edits) >= max_edits or budget.remaining() == 0:
             break
-        proposals = [e for e in spec.transformation.propose(state, current, unit)]
+        proposals = spec.transformation.propose(state, current, unit)
         candidates, kept = [], []
         for e in proposals:
-            seq = apply_edits(current, e)
+            seq = substitute(current, e)
             if spec.threat.admits(e, edits, locked, original, seq):
                 candidates.append(seq)
                 kept.append(e)

@@ -4,10 +4,15 @@ One `SequenceEncoder` per victim. Special tokens, pad id and attention mask come
 itself (never a hard-coded `[CLS]`; DNABERT-2's config even carries a wrong pad id). Character and
 non-overlapping k-mer vocabularies (tiny-char, tiny-6mer, Nucleotide Transformer) are tokenised with a
 numpy lookup instead of the tokenizer: attack candidates arrive in the thousands, all the same length.
+Other fast tokenizers (BPE) are called through their Rust backend directly, skipping the Python wrapper's
+per-call set-up and list -> tensor conversion. Both shortcuts are verified against the tokenizer itself
+when the encoder is built and are switched off where they differ. On CUDA the ids travel through pinned
+memory without blocking, so the host tokenises the next batch while the GPU runs this one.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import warnings
 
@@ -31,6 +36,7 @@ class SequenceEncoder:
         if self.pad_id is None:
             raise UserError("the tokenizer defines neither a pad nor an eos token; cannot batch inputs")
         self._lookup = _VectorLookup.build(tokenizer, tokenization, k)
+        self._backend = None if self._lookup is not None else self._verified_backend()
 
     # -- text -> ids -------------------------------------------------------------------------------
     def _text(self, seq: str) -> str:
@@ -61,14 +67,63 @@ class SequenceEncoder:
             f"(set sequence.too_long=truncate to truncate)", where)
 
     def encode(self, seqs: list[str], device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-        if self._lookup is not None and len({len(s) for s in seqs}) == 1:
-            ids = self._lookup(seqs)
-            if ids is not None and ids.shape[1] <= self.max_length:
-                ids_t = torch.from_numpy(ids).to(device)
-                return {"input_ids": ids_t, "attention_mask": torch.ones_like(ids_t)}
-        enc = self.tokenizer([self._text(s) for s in seqs], padding=True, truncation=True,
-                             max_length=self.max_length, return_tensors="pt", return_token_type_ids=False)
-        return {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
+        """input_ids and attention_mask [n, T], right-padded to the longest, exactly as the tokenizer's
+        `tokenizer(seqs, padding=True, truncation=True, max_length=...)` would give them."""
+        ids, mask = self._encode_numpy(seqs)
+        device = torch.device(device)
+        ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
+        if device.type == "cuda":  # pinned + non_blocking: no stream sync, host and GPU overlap
+            return {"input_ids": ids_t.pin_memory().to(device, non_blocking=True),
+                    "attention_mask": mask_t.pin_memory().to(device, non_blocking=True)}
+        return {"input_ids": ids_t.to(device), "attention_mask": mask_t.to(device)}
+
+    def _encode_numpy(self, seqs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if self._lookup is not None and seqs:
+            ids = self._lookup(seqs) if len({len(s) for s in seqs}) == 1 else None
+            if ids is not None:  # the common case: candidates of one length, A/C/G/T only
+                if ids.shape[1] <= self.max_length:
+                    return ids, np.ones_like(ids)
+            else:  # mixed lengths or N (importance probes): row by row, then right-padded
+                rows = self._lookup.rows(seqs)
+                if rows is not None and max(len(r) for r in rows) <= self.max_length:
+                    return _pad(rows, self.pad_id)
+        if self._backend is not None:
+            encodings = self._backend_encode(self._backend, [self._text(s) for s in seqs])
+            return (np.array([e.ids for e in encodings], dtype=np.int64),
+                    np.array([e.attention_mask for e in encodings], dtype=np.int64))
+        enc = self.tokenizer([self._text(s) for s in seqs], padding=True, truncation=True, max_length=self.max_length,
+                             return_tensors="np", return_token_type_ids=False)
+        return enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
+
+    @staticmethod
+    def _backend_encode(backend, texts: list[str]):
+        fast = getattr(backend, "encode_batch_fast", None)  # tokenizers >= 0.21: no offsets computed
+        return fast(texts) if fast is not None else backend.encode_batch(texts)
+
+    def _verified_backend(self):
+        """A private copy of a fast tokenizer's Rust backend set to the wrapper's padding and truncation;
+        None unless it reproduces the wrapper on probe batches (mixed lengths, N, junk, over-long)."""
+        tok = self.tokenizer
+        if not getattr(tok, "is_fast", False) or tok.pad_token is None or tok.pad_token_id != self.pad_id:
+            return None
+        try:
+            backend = copy.deepcopy(tok.backend_tokenizer)
+            backend.no_padding()
+            backend.no_truncation()
+            backend.enable_truncation(max_length=self.max_length, direction=tok.truncation_side)
+            backend.enable_padding(pad_id=self.pad_id, pad_token=tok.pad_token, direction=tok.padding_side)
+        except Exception:  # an exotic backend: the wrapper stays in charge
+            return None
+        rng = np.random.default_rng(0)
+        probes = [["".join(rng.choice(list("ACGT"), n)) for n in (1, 5, 13, 40, 101)],
+                  ["ACGTNNNNNNACGT", "NNNN", "AC?GT", "ACGT" * (self.max_length + 2)]]
+        for batch in probes:
+            texts = [self._text(s) for s in batch]
+            want = tok(texts, padding=True, truncation=True, max_length=self.max_length, return_token_type_ids=False)
+            got = self._backend_encode(backend, texts)
+            if [e.ids for e in got] != want["input_ids"] or [e.attention_mask for e in got] != want["attention_mask"]:
+                return None
+        return backend
 
     # -- tokens -> nucleotides ---------------------------------------------------------------------
     def token_spans(self, seq: str) -> list[Span]:
@@ -103,11 +158,18 @@ class _VectorLookup:
 
     Valid only when the tokenizer's own rule is exactly "k-mers left to right, then single bases":
     `build` verifies that on probe sequences and returns None otherwise (the slow path stays correct).
+    Sequences holding N (the importance probes of every attack mask a token with N) follow the
+    tokenizer's greedy rule instead — a k-mer wherever the next k bases are A/C/G/T, else one single
+    base — when `build` has verified that rule too (Nucleotide Transformer's tokenizer works so).
     """
 
     def __init__(self, k: int, kmer_ids: np.ndarray, base_ids: np.ndarray, prefix: list[int], suffix: list[int]):
         self.k, self.kmer_ids, self.base_ids = k, kmer_ids, base_ids
         self.prefix, self.suffix = np.array(prefix, dtype=np.int64), np.array(suffix, dtype=np.int64)
+        self.greedy_n = False  # set by `build` once verified against the tokenizer
+        self.right_padded = False  # set by `build`: rows of different lengths may be padded here
+        self._kmer_index = {"".join(p): int(i) for p, i in zip(itertools.product("ACGT", repeat=k), kmer_ids)}
+        self._base_index = {b: int(i) for b, i in zip("ACGTN", base_ids)}
 
     @classmethod
     def build(cls, tokenizer, tokenization: str, k: int):
@@ -133,12 +195,61 @@ class _VectorLookup:
             s = "".join(rng.choice(list("ACGT"), n))
             if lookup([s]).tolist()[0] != tokenizer(s, add_special_tokens=True)["input_ids"]:
                 return None
+        lookup.right_padded = getattr(tokenizer, "padding_side", "right") == "right"
+        lookup.greedy_n = True
+        for s in ("ACGTACNNNNNNACGTACGTANACGTACGTAC", "N", "NNACG", "ACGTN", "GGGGGGN" * 5 + "ACGTACGTACG",
+                  "".join(rng.choice(list("ACGTN"), 97))):
+            want = tokenizer(s, add_special_tokens=True)["input_ids"]
+            if not lookup.greedy_n or lookup._greedy_row(s).tolist() != want:
+                lookup.greedy_n = False
         return lookup
 
+    def _greedy_row(self, seq: str) -> np.ndarray:
+        ids, p, n, k = list(self.prefix), 0, len(seq), self.k
+        while p < n:
+            kmer = self._kmer_index.get(seq[p:p + k]) if p + k <= n else None
+            if kmer is not None:
+                ids.append(kmer)
+                p += k
+            else:
+                ids.append(self._base_index[seq[p]])
+                p += 1
+        ids.extend(self.suffix.tolist())
+        return np.array(ids, dtype=np.int64)
+
+    def rows(self, seqs: list[str]) -> list[np.ndarray] | None:
+        """Token ids of each sequence (lengths may differ); None when the tokenizer must decide (junk bytes,
+        N without a verified rule, or a tokenizer that pads on the left)."""
+        if not self.right_padded:
+            return None
+        rows: list[np.ndarray | None] = [None] * len(seqs)
+        by_length: dict[int, list[int]] = {}
+        for i, s in enumerate(seqs):
+            by_length.setdefault(len(s), []).append(i)
+        for idx in by_length.values():
+            codes = encode_bases([seqs[i] for i in idx])
+            if (codes > 4).any():
+                return None
+            clean = ~(codes == 4).any(axis=1)
+            if clean.any():
+                block = self._ids(codes[clean])
+                for i, r in zip(np.asarray(idx)[clean], block):
+                    rows[i] = r
+            if not clean.all():
+                if not self.greedy_n:
+                    return None
+                for i in np.asarray(idx)[~clean]:
+                    rows[i] = self._greedy_row(seqs[i])
+        return rows
+
     def __call__(self, seqs: list[str]) -> np.ndarray | None:
+        """Equal-length sequences of A/C/G/T only -> ids [n, T]; None otherwise."""
         codes = encode_bases(seqs)
         if (codes > 3).any():  # N or unexpected bytes: let the tokenizer decide
             return None
+        return self._ids(codes)
+
+    def _ids(self, codes: np.ndarray) -> np.ndarray:
         n, length = codes.shape
         whole = length // self.k * self.k
         parts = [np.broadcast_to(self.prefix, (n, len(self.prefix)))]
@@ -149,3 +260,17 @@ class _VectorLookup:
         parts.append(self.base_ids[codes[:, whole:]])
         parts.append(np.broadcast_to(self.suffix, (n, len(self.suffix))))
         return np.ascontiguousarray(np.concatenate(parts, axis=1))
+
+
+def _pad(rows: list[np.ndarray], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Right-pad token rows to the longest (the tokenizers' own padding side, verified by the lookup)."""
+    width = max(len(r) for r in rows)
+    if all(len(r) == width for r in rows):
+        ids = np.stack(rows) if rows else np.zeros((0, 0), dtype=np.int64)
+        return ids, np.ones_like(ids)
+    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = r
+        mask[i, :len(r)] = 1
+    return ids, mask

@@ -2,16 +2,23 @@
 
 Everything an attack or a defense needs from a model goes through here: probabilities for many
 sequences at once, token -> nucleotide spans, and input-embedding access for gradient attacks.
+
+`submit` queues a request's forward passes and returns at once (on CUDA the host is free while the GPU
+works: ids arrive through pinned memory, probabilities leave in one copy at the end, no sync per batch);
+`predict_proba` is `submit(...).result()`. The attack engine keeps two requests in flight so the
+searches' Python runs while the GPU computes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections import OrderedDict
 from typing import Iterator
 
 import numpy as np
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from genoarmory.models.encoding import SequenceEncoder
 
@@ -44,36 +51,33 @@ class Victim:
     # -- queries ---------------------------------------------------------------------------------
     def predict_proba(self, sequences: list[str], use_cache: bool = True) -> np.ndarray:
         """Class probabilities, shape [n, num_labels], float32. Duplicates and cached sequences cost nothing."""
-        out = np.empty((len(sequences), self.num_labels), dtype=np.float32)
-        todo: dict[str, list[int]] = {}
-        for i, s in enumerate(sequences):
-            hit = self._cache.get(s) if use_cache else None
-            if hit is not None:
-                out[i] = hit
-            else:
-                todo.setdefault(s, []).append(i)
-        if todo:
-            fresh = list(todo)
-            probs = self._forward_probs(fresh)
-            for s, p in zip(fresh, probs):
-                out[todo[s]] = p
-                if use_cache:
-                    self._remember(s, p)
-        return out
+        return self.submit(sequences, use_cache).result()
 
-    def _remember(self, seq: str, probs: np.ndarray) -> None:
-        self._cache[seq] = probs
-        if len(self._cache) > CACHE_SIZE:
+    def submit(self, sequences: list[str], use_cache: bool = True) -> "PendingProbs":
+        """Start scoring `sequences`; `.result()` on the returned object gives `predict_proba`'s answer.
+        Sequences first seen after this call was made are not deduplicated against it."""
+        hits = [self._cache.get(s) for s in sequences] if use_cache else [None] * len(sequences)
+        todo: dict[str, list[int]] = {}
+        for i, (s, hit) in enumerate(zip(sequences, hits)):
+            if hit is None:
+                todo.setdefault(s, []).append(i)
+        fresh = list(todo)
+        return PendingProbs(self, len(sequences), hits, todo, fresh, self._launch(fresh) if fresh else None, use_cache)
+
+    def _remember_all(self, sequences: list[str], probs: np.ndarray) -> None:
+        self._cache.update(zip(sequences, probs))
+        while len(self._cache) > CACHE_SIZE:  # first in, first out
             self._cache.popitem(last=False)
 
     def clear_cache(self) -> None:
         self._cache.clear()
 
     @torch.inference_mode()
-    def _forward_probs(self, sequences: list[str]) -> np.ndarray:
-        """Length-bucketed batches; the batch size halves on CUDA out-of-memory and carries on."""
+    def _launch(self, sequences: list[str]) -> "_Launched":
+        """Queue every batch's forward pass, length-bucketed; nothing waits for the device here. The batch
+        size halves on CUDA out-of-memory (raised when a batch allocates, so still caught here) and carries on."""
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-        result = np.empty((len(sequences), self.num_labels), dtype=np.float32)
+        parts: list[tuple[list[int], torch.Tensor]] = []
         start = 0
         while start < len(order):
             idx = order[start:start + self.batch_size]
@@ -85,11 +89,11 @@ class Victim:
                 torch.cuda.empty_cache()
                 self.batch_size //= 2
                 continue
-            result[idx] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+            parts.append((idx, torch.softmax(logits.float(), dim=-1)))
             self.queries += len(idx)
             self.forward_batches += 1
             start += len(idx)
-        return result
+        return _Launched(len(sequences), self.num_labels, parts, self.device)
 
     def logits(self, sequences: list[str]) -> torch.Tensor:
         """Raw logits for one batch (no cache, no counting): used by training and gradient attacks."""
@@ -104,8 +108,11 @@ class Victim:
         return self.model(**kwargs).logits
 
     def _autocast(self):
+        """bf16 autocast on CUDA, with scaled-dot-product attention kept off cuDNN: cuDNN's kernel sets up a
+        plan for every new (batch, length), and attack batches change shape at every step (on an H200 that
+        cost ~35 ms of host time per forward pass of a 12-layer BERT; benchmarks/RESULTS.md)."""
         if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+            return _CudaInference()
         return torch.autocast("cpu", enabled=False)
 
     # -- structure -------------------------------------------------------------------------------
@@ -128,3 +135,69 @@ class Victim:
         size = size or self.batch_size
         for i in range(0, len(sequences), size):
             yield sequences[i:i + size]
+
+
+class _CudaInference(contextlib.ExitStack):
+    """`with`: bf16 autocast + attention on the flash / memory-efficient / math kernels (not cuDNN)."""
+
+    BACKENDS = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
+
+    def __enter__(self):
+        super().__enter__()
+        self.enter_context(torch.autocast("cuda", dtype=torch.bfloat16))
+        self.enter_context(sdpa_kernel(self.BACKENDS))
+        return self
+
+
+class _Launched:
+    """Probabilities of one `_launch`, still on the device: one copy to the host, started now."""
+
+    def __init__(self, n: int, num_labels: int, parts: list[tuple[list[int], torch.Tensor]], device: torch.device):
+        self.n, self.num_labels = n, num_labels
+        self.rows = np.fromiter((i for idx, _ in parts for i in idx), dtype=np.int64, count=n)
+        self.event = None
+        if not parts:
+            self.host = torch.empty((0, num_labels))
+        elif device.type == "cuda":
+            probs = torch.cat([p for _, p in parts])
+            self.host = torch.empty(probs.shape, dtype=probs.dtype, pin_memory=True)
+            self.host.copy_(probs, non_blocking=True)
+            self.event = torch.cuda.Event()
+            self.event.record()
+        else:
+            self.host = torch.cat([p for _, p in parts])
+
+    def numpy(self) -> np.ndarray:
+        if self.event is not None:
+            self.event.synchronize()
+        out = np.empty((self.n, self.num_labels), dtype=np.float32)
+        out[self.rows] = self.host.numpy()
+        return out
+
+
+class PendingProbs:
+    """A `Victim.submit` in flight; `result()` waits for it, fills the cache, returns [n, num_labels]."""
+
+    def __init__(self, victim: Victim, n: int, hits: list, todo: dict[str, list[int]], fresh: list[str],
+                 launched: _Launched | None, use_cache: bool):
+        self.victim, self.n, self.hits, self.todo, self.fresh = victim, n, hits, todo, fresh
+        self.launched, self.use_cache = launched, use_cache
+        self._out: np.ndarray | None = None
+
+    def result(self) -> np.ndarray:
+        if self._out is not None:
+            return self._out
+        out = np.empty((self.n, self.victim.num_labels), dtype=np.float32)
+        cached = [i for i, hit in enumerate(self.hits) if hit is not None]
+        if cached:
+            out[cached] = np.stack([self.hits[i] for i in cached])
+        if self.fresh:
+            probs = self.launched.numpy()
+            positions = [self.todo[s] for s in self.fresh]
+            rows = np.fromiter((i for pos in positions for i in pos), dtype=np.int64)
+            source = np.repeat(np.arange(len(self.fresh)), [len(pos) for pos in positions])
+            out[rows] = probs[source]
+            if self.use_cache:
+                self.victim._remember_all(self.fresh, probs)
+        self._out, self.hits, self.launched = out, None, None
+        return out
