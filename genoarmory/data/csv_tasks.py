@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 from genoarmory.data.example import Example, Task
-from genoarmory.data.text_files import read_header, read_text
+from genoarmory.data.text_files import data_rows, read_header, read_text
 from genoarmory.errors import UserError, located
 from genoarmory.sequence import SkipSequence, normalize
 
@@ -28,24 +28,15 @@ def read_labelled_csv(
     i_seq, i_lab = header.index("sequence"), header.index("label")
     rng = random.Random(f"{path}:{policy}")  # 'replace' policy: reproducible per file
     examples: list[Example] = []
-    line = 1
-    try:
-        for line, row in enumerate(rows, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            where = located(path, line)
-            if len(row) != len(header):
-                raise UserError(f"expected {len(header)} fields, found {len(row)}", where)
-            label = _parse_label(row[i_lab], num_labels, where)
-            try:
-                seq = normalize(row[i_seq], policy, where, rng)
-            except SkipSequence:
-                continue
-            if max_length is not None and len(seq) > max_length:
-                raise UserError(f"sequence of {len(seq)} nt exceeds the maximum of {max_length}", where)
-            examples.append(Example(f"{split}:{line}", seq, label, {"source": str(path), "line": line}))
-    except csv.Error as err:
-        raise UserError(f"malformed CSV: {err}", located(path, line)) from None
+    for row, where, line in data_rows(rows, header, path):
+        label = _parse_label(row[i_lab], num_labels, where)
+        try:
+            seq = normalize(row[i_seq], policy, where, rng)
+        except SkipSequence:
+            continue
+        if max_length is not None and len(seq) > max_length:
+            raise UserError(f"sequence of {len(seq)} nt exceeds the maximum of {max_length}", where)
+        examples.append(Example(f"{split}:{line}", seq, label, {"source": str(path), "line": line}))
     if not examples:
         raise UserError("no examples in file", str(path))
     return examples

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from genoarmory.data.csv_tasks import _parse_label
 from genoarmory.data.example import Example, Task
-from genoarmory.data.text_files import read_header, read_text
+from genoarmory.data.text_files import data_rows, read_header, read_text
 from genoarmory.errors import UserError, located
 from genoarmory.sequence import AMBIGUOUS, BASES, SkipSequence, normalize
 
@@ -87,20 +87,11 @@ def read_label_csv(path: Path, num_labels: int | None) -> dict[str, tuple[int, s
     header = read_header(rows, path, ("id", "label"))
     i_id, i_lab = header.index("id"), header.index("label")
     labels: dict[str, tuple[int, str]] = {}
-    line = 1
-    try:
-        for line, row in enumerate(rows, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            where = located(path, line)
-            if len(row) != len(header):
-                raise UserError(f"expected {len(header)} fields, found {len(row)}", where)
-            key = row[i_id].strip()
-            if key in labels:
-                raise UserError(f"id {key!r} labelled twice (first at {labels[key][1]})", where)
-            labels[key] = (_parse_label(row[i_lab], num_labels, where), where)
-    except csv.Error as err:
-        raise UserError(f"malformed CSV: {err}", located(path, line)) from None
+    for row, where, _line in data_rows(rows, header, path):
+        key = row[i_id].strip()
+        if key in labels:
+            raise UserError(f"id {key!r} labelled twice (first at {labels[key][1]})", where)
+        labels[key] = (_parse_label(row[i_lab], num_labels, where), where)
     return labels
 
 

@@ -40,3 +40,19 @@ def read_header(rows, path: Path, required: tuple[str, ...]) -> list[str]:
         if column not in header:
             raise UserError(f"no `{column}` column (header is {','.join(header)!r})", located(path, 1))
     return header
+
+
+def data_rows(rows, header: list[str], path: Path):
+    """(row, 'file:line', line) for each non-blank data row with as many fields as the header;
+    a csv.Error or a wrong field count becomes a UserError naming the line."""
+    line = 1
+    try:
+        for line, row in enumerate(rows, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            where = located(path, line)
+            if len(row) != len(header):
+                raise UserError(f"expected {len(header)} fields, found {len(row)}", where)
+            yield row, where, line
+    except csv.Error as err:
+        raise UserError(f"malformed CSV: {err}", located(path, line)) from None
