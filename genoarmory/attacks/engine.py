@@ -4,9 +4,13 @@ Each step gathers every sequence all active searches asked for into ONE `Victim.
 (deduplicated, cached, length-bucketed, OOM-safe there). On CUDA the active examples are split into two
 lanes: while the GPU scores one lane's step, the host runs the other lane's searches (Python), so neither
 waits for the other; examples never see each other, so the lanes change no record. A transformation with
-per-example set-up (`prepare_many`) gets the examples about to start in one call. Records are written in
+per-example set-up (`prepare_many`) gets the examples about to start in one call. A search may also ask
+for its candidate filter (`FilterRequest`: answered for all searches of a lane at once, through the
+filter's `many` when it has one) or for a float32 confirmation of a success (`Confirm`, on victims whose
+queries run in bf16: queued beside the lane's scores). Records are written in
 example order, fsynced one by one, so a killed run resumes exactly where it stopped (finished ids are skipped).
-Every success is self-checked: re-scored by a fresh forward pass with the cache bypassed, and rebuilt
+Every success is self-checked: re-scored by a fresh forward pass with the cache bypassed (float32 where
+queries run in bf16, as the success was decided), and rebuilt
 from the original through its edit list; a mismatch is an error, never a silent record.
 """
 
@@ -20,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from genoarmory.attacks.goal import Goal, make_goal
-from genoarmory.attacks.search import AttackSpec, Budget, Outcome, greedy_search
+from genoarmory.attacks.search import AttackSpec, Budget, Confirm, FilterRequest, Outcome, greedy_search
 from genoarmory.data.example import Example
 from genoarmory.progress import progress
 from genoarmory.results import RecordWriter
@@ -70,20 +74,25 @@ def self_check(victim, finished: list[tuple[_Active, Outcome]]) -> None:
     wins = [(a, o) for a, o in finished if o.status == "success"]
     if not wins:
         return
-    fresh = victim.predict_proba([o.adv_sequence for _, o in wins], use_cache=False)
+    sequences = [o.adv_sequence for _, o in wins]
+    if getattr(victim, "reduced_precision", False):  # successes were decided in float32 (search.decided_probs)
+        fresh = victim.predict_proba(sequences, use_cache=False, exact=True)
+    else:
+        fresh = victim.predict_proba(sequences, use_cache=False)
     for (a, o), probs in zip(wins, fresh):
         if apply_edits(a.example.sequence, [tuple(e) for e in o.edits]) != o.adv_sequence:
             raise SelfCheckError(f"{a.example.id}: edit list does not rebuild the adversarial sequence")
         if not a.goal.reached(probs[None])[0]:
             raise SelfCheckError(f"{a.example.id}: adversarial sequence no longer fools the model on a fresh pass "
-                                 f"(cached {o.adv_probs.round(4)}, fresh {probs.round(4)})")
+                                 f"(recorded {o.adv_probs.round(4)}, fresh {probs.round(4)})")
 
 
 @dataclass
 class _Lane:
     capacity: int
     active: list[_Active] = field(default_factory=list)
-    pending: object = None  # the lane's step in flight on the victim
+    pending: object = None  # the lane's scores in flight on the victim
+    pending_exact: object = None  # its float32 confirmations in flight (reduced-precision victims only)
 
 
 class _Ready:
@@ -105,17 +114,90 @@ def lane_sizes(parallel: int, victim, lanes: int | None = None) -> list[int]:
     """Examples in flight per lane: two lanes on CUDA (host and GPU overlap), one elsewhere."""
     parallel = max(1, int(parallel))
     if lanes is None:
-        lanes = 2 if getattr(getattr(victim, "device", None), "type", "cpu") == "cuda" else 1
+        lanes = 2 if _on_cuda(victim) else 1
     lanes = max(1, min(int(lanes), parallel))
     return [parallel // lanes + (i < parallel % lanes) for i in range(lanes)]
 
 
+def resolve_parallel(parallel: int | str | None, victim) -> int:
+    """Examples stepped together; 'auto': 128 on CUDA (more candidates per forward pass: +18..97% queries/s
+    on an H200, benchmarks/RESULTS.md), 32 elsewhere (CPU batches are full long before that)."""
+    if parallel in (None, "auto"):
+        return 128 if _on_cuda(victim) else 32
+    return max(1, int(parallel))
+
+
+def _on_cuda(victim) -> bool:
+    return getattr(getattr(victim, "device", None), "type", "cpu") == "cuda"
+
+
+def _advance(a: _Active, answer, finished: list) -> bool:
+    """Send `answer` to the search; False (and the outcome in `finished`) when it is done."""
+    try:
+        a.request = a.search.send(answer)
+        return True
+    except StopIteration as stop:
+        finished.append((a, stop.value))
+        return False
+
+
+def _filter_masks(requests: list[FilterRequest]) -> list[np.ndarray]:
+    """Every request of the same filter in one call when it can take many (one batched encoder pass)."""
+    masks: list = [None] * len(requests)
+    groups: dict[int, list[int]] = {}
+    for i, r in enumerate(requests):
+        groups.setdefault(id(r.filter), []).append(i)
+    for idx in groups.values():
+        many = getattr(requests[idx[0]].filter, "many", None)
+        answers = many([requests[i] for i in idx]) if many else [requests[i].answer_alone() for i in idx]
+        for i, m in zip(idx, answers):
+            masks[i] = m
+    return masks
+
+
+def _answer_filters(active: list[_Active], finished: list) -> list[_Active]:
+    """Answer filter requests until every running search asks for scores; returns those still running."""
+    while True:
+        asking = [a for a in active if isinstance(a.request, FilterRequest)]
+        if not asking:
+            return active
+        done = {id(a) for a, m in zip(asking, _filter_masks([a.request for a in asking])) if not _advance(a, m, finished)}
+        active = [a for a in active if id(a) not in done]
+
+
+def _answer_scores(lane: _Lane, finished: list) -> list[_Active]:
+    """Give each search its slice of the lane's scores (float32 confirmations apart); returns those running."""
+    probs = lane.pending.result()
+    exact = lane.pending_exact.result() if lane.pending_exact is not None else None
+    offsets, still = [0, 0], []
+    for a in lane.active:
+        confirm = isinstance(a.request, Confirm)
+        n, start = len(a.request), offsets[confirm]
+        offsets[confirm] += n
+        if not confirm:
+            a.seen.update(a.request)
+            a.budget.used = len(a.seen)
+        if _advance(a, (exact if confirm else probs)[start:start + n], finished):
+            still.append(a)
+    return still
+
+
+def _launch(victim, lane: _Lane) -> None:
+    if not lane.active:
+        lane.pending = lane.pending_exact = None
+        return
+    lane.pending = _submit(victim, [s for a in lane.active if not isinstance(a.request, Confirm) for s in a.request])
+    confirm = [s for a in lane.active if isinstance(a.request, Confirm) for s in a.request]
+    lane.pending_exact = victim.submit(confirm, exact=True) if confirm else None
+
+
 def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: RecordWriter, seed: int,
-               config_hash: str, parallel: int = 32, show_progress: bool = True,
+               config_hash: str, parallel: int | str = "auto", show_progress: bool = True,
                search_fn: Callable = greedy_search, lanes: int | None = None) -> list[dict]:
     """Attack every example not yet in `writer`; returns all records (earlier ones included).
     `lanes`: how many groups of examples alternate on the victim (None: 2 on CUDA, else 1)."""
     search_fn = spec.search or search_fn  # recipes with their own search (PGD, the TextAttack bridge)
+    parallel = resolve_parallel(parallel, victim)
     queue = [e for e in examples if e.id not in writer.done]
     bar = progress(len(examples), f"attack {spec.name}", show_progress, initial=len(examples) - len(queue))
     attacked = sum(r["status"] != "skipped" for r in writer.records)
@@ -126,7 +208,7 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
     prepare_many = getattr(spec.transformation, "prepare_many", None)
     prepared_until = 0
 
-    def fill(lane: _Lane) -> None:
+    def start_searches(lane: _Lane) -> None:
         nonlocal next_start, prepared_until
         starting = min(lane.capacity - len(lane.active), len(queue) - next_start)
         if prepare_many is not None and starting > 0 and next_start + starting > prepared_until:
@@ -143,33 +225,27 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
             a.request = next(a.search)
             lane.active.append(a)
             next_start += 1
-        lane.pending = _submit(victim, [s for a in lane.active for s in a.request]) if lane.active else None
+
+    def settle(lane: _Lane, finished: list) -> None:
+        """Top the lane up, answer its filter requests, record what finished, queue its next scores."""
+        start_searches(lane)
+        lane.active = _answer_filters(lane.active, finished)
+        self_check(victim, finished)
+        for a, outcome in finished:
+            done[a.index] = make_record(a.example, outcome, len(a.seen), time.perf_counter() - a.started,
+                                        spec, seed, config_hash)
+        _launch(victim, lane)
 
     lanes_ = [_Lane(size) for size in lane_sizes(parallel, victim, lanes)]
     for lane in lanes_:
-        fill(lane)
+        settle(lane, [])
     while next_write < len(queue):
         for lane in lanes_:
             if lane.pending is None:
                 continue
-            probs = lane.pending.result()
-            offset, still, finished = 0, [], []
-            for a in lane.active:
-                n = len(a.request)
-                a.seen.update(a.request)
-                a.budget.used = len(a.seen)
-                try:
-                    a.request = a.search.send(probs[offset:offset + n])
-                    still.append(a)
-                except StopIteration as stop:
-                    finished.append((a, stop.value))
-                offset += n
-            self_check(victim, finished)
-            for a, outcome in finished:
-                done[a.index] = make_record(a.example, outcome, len(a.seen), time.perf_counter() - a.started,
-                                            spec, seed, config_hash)
-            lane.active = still
-            fill(lane)
+            finished: list = []
+            lane.active = _answer_scores(lane, finished)
+            settle(lane, finished)
             while next_write in done:
                 record = done.pop(next_write)
                 writer.append(record)

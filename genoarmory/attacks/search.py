@@ -28,9 +28,36 @@ from genoarmory.attacks.transformations import BaseSubstitution, Transformation
 from genoarmory.data.example import Example
 from genoarmory.sequence import Edit, apply_edits
 
-Search = Generator[list[str], np.ndarray, "Outcome"]
-# filter(original, candidate sequences, candidate edit lists) -> boolean mask of candidates kept
+Search = Generator["list[str] | FilterRequest", np.ndarray, "Outcome"]
+# filter(original, candidate sequences, candidate edit lists) -> boolean mask of candidates kept. A filter
+# with `many(requests) -> masks` is asked for the requests of all searches in flight at once (engine.py).
 CandidateFilter = Callable[[str, list[str], list[list[Edit]]], np.ndarray]
+
+
+class Confirm(list):
+    """Sequences to re-score in float32 by a fresh pass: what a success is decided on when the victim's
+    queries run in reduced precision (bf16 on CUDA), whose rounding depends on the batch layout."""
+
+
+@dataclass
+class FilterRequest:
+    """A search's candidates for its filter; answered with the boolean mask of those kept."""
+
+    filter: CandidateFilter
+    original: str
+    candidates: list[str]
+    edit_lists: list[list[Edit]]
+
+    def answer_alone(self) -> np.ndarray:
+        return np.asarray(self.filter(self.original, self.candidates, self.edit_lists), dtype=bool)
+
+
+def decided_probs(victim, sequence: str, probs: np.ndarray) -> Search:
+    """The probabilities a success is decided on: the scored ones on a float32 victim; on a reduced-precision
+    victim a fresh float32 pass, so that no recorded success hinges on batch-layout rounding."""
+    if not getattr(victim, "reduced_precision", False):
+        return probs
+    return (yield Confirm([sequence]))[0]
 
 
 @dataclass
@@ -163,7 +190,7 @@ def greedy_search(spec: AttackSpec, victim, example: Example, goal: Goal, rng: n
                 candidates.append(seq)
                 kept.append(e)
         if candidates and spec.candidate_filter is not None:
-            mask = spec.candidate_filter(original, candidates, [edits + e for e in kept])
+            mask = yield FilterRequest(spec.candidate_filter, original, candidates, [edits + e for e in kept])
             candidates = [c for c, m in zip(candidates, mask) if m]
             kept = [e for e, m in zip(kept, mask) if m]
         if budget.remaining() is not None:
@@ -179,5 +206,8 @@ def greedy_search(spec: AttackSpec, victim, example: Example, goal: Goal, rng: n
             for pos, _, _ in kept[best]:
                 locked.add(pos)
             if goal.reached(probs[None])[0]:
-                return Outcome("success", clean, current, probs, edits)
+                decided = yield from decided_probs(victim, current, probs)
+                if goal.reached(decided[None])[0]:
+                    return Outcome("success", clean, current, decided, edits)
+                # reduced-precision rounding only: keep the edit and walk on
     return Outcome("failed", clean, current, probs, edits)

@@ -1,45 +1,105 @@
 """TextFooler's semantic-similarity filter, with the victim's own encoder standing in for USE.
 
 A candidate is kept when the mean hidden state of the victim's encoder over a window of tokens around
-the edit stays within cosine `threshold` of the original's. These encoder passes are the filter's own
-cost, like USE's in TextFooler, and are not counted as victim queries.
+the edit stays within cosine `threshold` of the original's, over the same window. The window is centred
+on the original's token holding the newest edit and clipped to each sequence's own tokens (never its
+padding). These encoder passes are the filter's own cost, like USE's in TextFooler, and are not counted
+as victim queries.
+
+`many` answers the requests of every search in flight at once (the engine asks it so): one batched
+encoder pass over all their candidates and new originals, all windows in a few tensor operations, one
+copy of the verdicts back to the host.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import torch
+
+ORIGINALS_KEPT = 1024  # reference hidden states kept (the examples in flight need only theirs)
 
 
 class EncoderSimilarity:
     def __init__(self, victim, window: int = 15, threshold: float = 0.7):
         self.victim, self.half, self.threshold = victim, int(window) // 2, float(threshold)
-        self._original: tuple[str, torch.Tensor, list] | None = None
+        self._refs: OrderedDict[str, tuple[torch.Tensor, np.ndarray]] = OrderedDict()
+
+    def __call__(self, original: str, candidates: list[str], edit_lists: list[list]) -> np.ndarray:
+        from genoarmory.attacks.search import FilterRequest
+
+        return self.many([FilterRequest(self, original, candidates, edit_lists)])[0]
 
     @torch.inference_mode()
-    def _hidden(self, sequences: list[str]) -> torch.Tensor:
-        outs = []
+    def many(self, requests) -> list[np.ndarray]:
+        """One boolean mask per `FilterRequest` (candidates kept)."""
+        new = [s for s in dict.fromkeys(r.original for r in requests) if s not in self._refs]
+        if new:
+            for original, state in zip(new, (row for chunk in self._states(new) for row in _rows(chunk))):
+                self._refs[original] = (*state, self._token_of_position(original))
+            while len(self._refs) > ORIGINALS_KEPT:
+                self._refs.popitem(last=False)
+        sizes = [len(r.candidates) for r in requests]
+        if not sum(sizes):
+            return [np.zeros(0, dtype=bool) for _ in requests]
+        device = self.victim.device
+        refs = [self._refs[r.original] for r in requests]
+        centers = torch.as_tensor(np.concatenate([
+            ref[3][[edits[-1][0] for edits in r.edit_lists]] for r, ref in zip(requests, refs)]), device=device)
+        stacked = _Chunk(torch.nn.utils.rnn.pad_sequence([ref[0] for ref in refs], batch_first=True),
+                         torch.stack([ref[1] for ref in refs]), torch.stack([ref[2] for ref in refs]))
+        which = torch.as_tensor(np.repeat(np.arange(len(requests)), sizes), device=device)
+        ref_means = self._window_means(stacked, centers, which)
+        cand_means, done = [], 0
+        for chunk in self._states([c for r in requests for c in r.candidates]):
+            n = len(chunk.start)
+            cand_means.append(self._window_means(chunk, centers[done:done + n]))
+            done += n
+        sims = torch.nn.functional.cosine_similarity(ref_means, torch.cat(cand_means), dim=-1)
+        keep = (sims >= self.threshold).cpu().numpy()
+        return np.split(keep, np.cumsum(sizes)[:-1])
+
+    def _token_of_position(self, original: str) -> np.ndarray:
+        """nucleotide position -> index of the first token covering it (0 when none does)."""
+        spans = self.victim.token_spans(original)
+        owner = np.zeros(len(original), dtype=np.int64)
+        for t in range(len(spans) - 1, -1, -1):
+            if spans[t]:
+                owner[spans[t][0]:spans[t][1]] = t
+        return owner
+
+    def _states(self, sequences: list[str]):
+        """Last hidden states, float32, a padded chunk at a time (no host-device synchronisation)."""
         for chunk in self.victim.batches(sequences):
             batch = self.victim.encoder.encode(chunk, self.victim.device)
             with self.victim._autocast():
-                outs.append(self.victim.model.base_model(**batch).last_hidden_state.float())
-        width = max(o.shape[1] for o in outs)
-        return torch.cat([torch.nn.functional.pad(o, (0, 0, 0, width - o.shape[1])) for o in outs])
+                states = self.victim.model.base_model(**batch).last_hidden_state.float()
+            mask = batch["attention_mask"]
+            # each row's first real token (leading padding when padded left) and its token count
+            yield _Chunk(states, (mask.cumsum(1) == 0).sum(1), mask.sum(1))
 
-    def _window(self, hidden: torch.Tensor, center: int) -> torch.Tensor:
-        lo, hi = max(0, center - self.half), min(hidden.shape[0], center + self.half + 1)
-        return hidden[lo:hi].mean(0)
+    def _window_means(self, chunk: "_Chunk", centers: torch.Tensor, which: torch.Tensor | None = None):
+        """Mean of token rows max(0, c - half) .. min(length, c + half + 1) of each sequence: [n, d].
+        `which`: the chunk row each centre belongs to (default: row i for centre i)."""
+        if which is None:
+            which = torch.arange(len(centers), device=centers.device)
+        tokens = centers[:, None] + torch.arange(-self.half, self.half + 1, device=centers.device)[None, :]
+        valid = (tokens >= 0) & (tokens < chunk.length[which][:, None])
+        index = (chunk.start[which][:, None] + tokens).clamp(0, chunk.states.shape[1] - 1)
+        rows = chunk.states[which[:, None], index]
+        weights = valid.to(rows.dtype)[..., None]
+        return (rows * weights).sum(1) / weights.sum(1).clamp_min(1.0)
 
-    def __call__(self, original: str, candidates: list[str], edit_lists: list[list]) -> np.ndarray:
-        if self._original is None or self._original[0] != original:
-            spans = self.victim.token_spans(original)
-            self._original = (original, self._hidden([original])[0], spans)
-        _, ref, spans = self._original
-        hidden = self._hidden(candidates)
-        keep = np.zeros(len(candidates), dtype=bool)
-        for i, edits in enumerate(edit_lists):
-            pos = edits[-1][0]  # the newest edit
-            center = next((t for t, s in enumerate(spans) if s and s[0] <= pos < s[1]), 0)
-            sim = torch.nn.functional.cosine_similarity(self._window(ref, center), self._window(hidden[i], center), dim=0)
-            keep[i] = float(sim) >= self.threshold
-        return keep
+
+class _Chunk:
+    """Padded hidden states [b, W, d] of a batch, with each row's first real token and token count."""
+
+    def __init__(self, states: torch.Tensor, start: torch.Tensor, length: torch.Tensor):
+        self.states, self.start, self.length = states, start, length
+
+
+def _rows(chunk: _Chunk):
+    """Each row on its own (copies: a kept reference must not hold its whole batch's memory)."""
+    for i in range(len(chunk.start)):
+        yield chunk.states[i].clone(), chunk.start[i].clone(), chunk.length[i].clone()

@@ -28,7 +28,7 @@ from textattack.transformations import WordSwap  # noqa: E402
 
 from genoarmory.attacks.constraints import ThreatModel  # noqa: E402
 from genoarmory.attacks.goal import Goal  # noqa: E402
-from genoarmory.attacks.search import Outcome, should_skip  # noqa: E402
+from genoarmory.attacks.search import Outcome, decided_probs, should_skip  # noqa: E402
 from genoarmory.sequence import diff_edits  # noqa: E402
 
 
@@ -168,6 +168,8 @@ def textattack_search(runner: TextAttackRunner, spec, victim, example, goal, rng
         raise RuntimeError(f"{example.id}: TextAttack skipped an example the engine attacks")
     final = result.perturbed_result
     adv = from_text(final.attacked_text)
-    status = "success" if isinstance(result, SuccessfulAttackResult) else "failed"
-    return Outcome(status, clean, adv, np.asarray(final.raw_output, dtype=np.float32), diff_edits(example.sequence, adv),
-                   queries=int(final.num_queries))
+    probs = np.asarray(final.raw_output, dtype=np.float32)
+    if isinstance(result, SuccessfulAttackResult):  # TextAttack cannot walk on: a rounding-only success fails
+        probs = yield from decided_probs(victim, adv, probs)
+    status = "success" if isinstance(result, SuccessfulAttackResult) and goal.reached(probs[None])[0] else "failed"
+    return Outcome(status, clean, adv, probs, diff_edits(example.sequence, adv), queries=int(final.num_queries))

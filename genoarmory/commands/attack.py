@@ -39,7 +39,7 @@ def attack_victim(cfg: DictConfig, run_dir: Path, task, victim, examples) -> dic
     with RecordWriter(run_dir) as writer:
         write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
         records = run_attack(spec, victim, examples, writer, int(cfg.seed), meta["config_hash"],
-                             int(cfg.attack.get("parallel", 32)), bool(cfg.progress))
+                             cfg.attack.get("parallel", "auto"), bool(cfg.progress))
     wanted = {e.id for e in examples}
     records = [r for r in records if r["id"] in wanted]
     summary = build_summary(records, task.num_labels, config, meta, victim.info)

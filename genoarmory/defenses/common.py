@@ -118,7 +118,7 @@ def adversarial_examples(ctx: DefenseContext, model: torch.nn.Module, out_dir: P
         (out_dir / "records.jsonl").unlink()
     check_resumable(out_dir, digest)
     with RecordWriter(out_dir) as writer:
-        records = run_attack(spec, victim, pool, writer, ctx.seed, digest, int(cfg.attack.get("parallel", 32)),
+        records = run_attack(spec, victim, pool, writer, ctx.seed, digest, cfg.attack.get("parallel", "auto"),
                              ctx.progress)
     model.train(was_training)
     wanted = {e.id for e in pool}

@@ -49,20 +49,29 @@ class Victim:
         self._takes_mask = "attention_mask" in params
 
     # -- queries ---------------------------------------------------------------------------------
-    def predict_proba(self, sequences: list[str], use_cache: bool = True) -> np.ndarray:
-        """Class probabilities, shape [n, num_labels], float32. Duplicates and cached sequences cost nothing."""
-        return self.submit(sequences, use_cache).result()
+    @property
+    def reduced_precision(self) -> bool:
+        """Whether queries run below float32 (bf16 autocast on CUDA): their probabilities then depend on how
+        sequences are batched, by rounding. Successes are decided by an `exact` pass instead (search.py)."""
+        return self.device.type == "cuda"
 
-    def submit(self, sequences: list[str], use_cache: bool = True) -> "PendingProbs":
+    def predict_proba(self, sequences: list[str], use_cache: bool = True, exact: bool = False) -> np.ndarray:
+        """Class probabilities, shape [n, num_labels], float32. Duplicates and cached sequences cost nothing.
+        `exact`: a fresh float32 pass (no autocast, cache neither read nor filled)."""
+        return self.submit(sequences, use_cache, exact).result()
+
+    def submit(self, sequences: list[str], use_cache: bool = True, exact: bool = False) -> "PendingProbs":
         """Start scoring `sequences`; `.result()` on the returned object gives `predict_proba`'s answer.
         Sequences first seen after this call was made are not deduplicated against it."""
+        use_cache = use_cache and not exact
         hits = [self._cache.get(s) for s in sequences] if use_cache else [None] * len(sequences)
         todo: dict[str, list[int]] = {}
         for i, (s, hit) in enumerate(zip(sequences, hits)):
             if hit is None:
                 todo.setdefault(s, []).append(i)
         fresh = list(todo)
-        return PendingProbs(self, len(sequences), hits, todo, fresh, self._launch(fresh) if fresh else None, use_cache)
+        launched = self._launch(fresh, exact) if fresh else None
+        return PendingProbs(self, len(sequences), hits, todo, fresh, launched, use_cache)
 
     def _remember_all(self, sequences: list[str], probs: np.ndarray) -> None:
         self._cache.update(zip(sequences, probs))
@@ -73,7 +82,7 @@ class Victim:
         self._cache.clear()
 
     @torch.inference_mode()
-    def _launch(self, sequences: list[str]) -> "_Launched":
+    def _launch(self, sequences: list[str], exact: bool = False) -> "_Launched":
         """Queue every batch's forward pass, length-bucketed; nothing waits for the device here. The batch
         size halves on CUDA out-of-memory (raised when a batch allocates, so still caught here) and carries on."""
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
@@ -82,7 +91,7 @@ class Victim:
         while start < len(order):
             idx = order[start:start + self.batch_size]
             try:
-                logits = self.logits([sequences[i] for i in idx])
+                logits = self.logits([sequences[i] for i in idx], exact)
             except torch.OutOfMemoryError:
                 if self.batch_size == 1:
                     raise
@@ -95,10 +104,11 @@ class Victim:
             start += len(idx)
         return _Launched(len(sequences), self.num_labels, parts, self.device)
 
-    def logits(self, sequences: list[str]) -> torch.Tensor:
-        """Raw logits for one batch (no cache, no counting): used by training and gradient attacks."""
+    def logits(self, sequences: list[str], exact: bool = False) -> torch.Tensor:
+        """Raw logits for one batch (no cache, no counting): used by training and gradient attacks.
+        `exact`: float32 even where queries normally run in bf16."""
         batch = self.encoder.encode(sequences, self.device)
-        with self._autocast():
+        with self._autocast(exact):
             return self._call(**batch)
 
     def _call(self, input_ids=None, attention_mask=None, inputs_embeds=None) -> torch.Tensor:
@@ -107,12 +117,12 @@ class Victim:
             kwargs["attention_mask"] = attention_mask
         return self.model(**kwargs).logits
 
-    def _autocast(self):
-        """bf16 autocast on CUDA, with scaled-dot-product attention kept off cuDNN: cuDNN's kernel sets up a
-        plan for every new (batch, length), and attack batches change shape at every step (on an H200 that
-        cost ~35 ms of host time per forward pass of a 12-layer BERT; benchmarks/RESULTS.md)."""
+    def _autocast(self, exact: bool = False):
+        """bf16 autocast on CUDA (float32 when `exact`), with scaled-dot-product attention kept off cuDNN:
+        cuDNN's kernel sets up a plan for every new (batch, length), and attack batches change shape at every
+        step (on an H200 that cost ~35 ms of host time per forward pass of a 12-layer BERT; RESULTS.md)."""
         if self.device.type == "cuda":
-            return _CudaInference()
+            return _CudaInference(None if exact else torch.bfloat16)
         return torch.autocast("cpu", enabled=False)
 
     # -- structure -------------------------------------------------------------------------------
@@ -138,13 +148,18 @@ class Victim:
 
 
 class _CudaInference(contextlib.ExitStack):
-    """`with`: bf16 autocast + attention on the flash / memory-efficient / math kernels (not cuDNN)."""
+    """`with`: autocast to `dtype` (None: float32) + attention on the flash / memory-efficient / math kernels
+    (not cuDNN)."""
 
     BACKENDS = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
 
+    def __init__(self, dtype: torch.dtype | None = torch.bfloat16):
+        super().__init__()
+        self.dtype = dtype
+
     def __enter__(self):
         super().__enter__()
-        self.enter_context(torch.autocast("cuda", dtype=torch.bfloat16))
+        self.enter_context(torch.autocast("cuda", dtype=self.dtype or torch.float32, enabled=self.dtype is not None))
         self.enter_context(sdpa_kernel(self.BACKENDS))
         return self
 

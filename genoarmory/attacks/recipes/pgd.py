@@ -20,7 +20,7 @@ from genoarmory.attacks.embedding_batch import embed_batch, require_input_embedd
 from genoarmory.attacks.gather import Gathered
 from genoarmory.attacks.pgd import PGDSettings, pgd_delta
 from genoarmory.attacks.realise import DnaVocabulary, realise
-from genoarmory.attacks.search import AttackSpec, Outcome, should_skip
+from genoarmory.attacks.search import AttackSpec, Outcome, decided_probs, should_skip
 from genoarmory.sequence import apply_edits
 
 
@@ -87,6 +87,8 @@ def pgd_search(gathered: Gathered, iters: int, spec, victim, example, goal, rng,
         return Outcome("failed", clean, extra=extra)
     adv = apply_edits(example.sequence, r["edits"])
     probs = (yield [adv])[0]
+    if goal.reached(probs[None])[0]:
+        probs = yield from decided_probs(victim, adv, probs)
     status = "success" if goal.reached(probs[None])[0] else "failed"
     return Outcome(status, clean, adv, probs, r["edits"], extra)
 

@@ -1,0 +1,162 @@
+"""What the CUDA paths change, checked on CPU: successes confirmed in float32 when queries run in reduced
+precision, the similarity filter answered for many searches at once, the masked LM run for many examples at
+once, and `parallel: auto`. (Their speed is measured in benchmarks/gpu_attack.py, never here.)"""
+
+import dataclasses
+import zlib
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from conftest import compose
+
+from genoarmory.attacks import engine, search
+from genoarmory.attacks.engine import SelfCheckError, resolve_parallel, run_attack
+from genoarmory.attacks.recipes import build_attack
+from genoarmory.attacks.search import FilterRequest
+from genoarmory.attacks.similarity import EncoderSimilarity
+from genoarmory.data import evaluation_examples, load_task
+from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.load import load_victim
+from genoarmory.models.tiny_tokenizers import build_tiny_tokenizer
+from genoarmory.models.victim import Victim
+from genoarmory.results import RecordWriter
+from genoarmory.sequence import apply_edits
+
+
+@pytest.fixture(scope="module")
+def setup():
+    cfg = compose(["dataset.limit=12"])
+    task = load_task(cfg)
+    return cfg, load_victim(cfg, task), evaluation_examples(cfg, task)
+
+
+class RoundingVictim(Victim):
+    """Stands in for bf16 on CUDA at its worst: its ordinary queries read one edited sequence in three as the
+    other class (a flip only rounding made), its `exact` passes are the model's own float32 answer."""
+
+    @property
+    def reduced_precision(self):
+        return True
+
+    def logits(self, sequences, exact=False):
+        out = super().logits(sequences, exact)
+        if not exact:
+            flip = torch.tensor([s not in self.originals and zlib.crc32(s.encode()) % 3 == 0 for s in sequences])
+            out = torch.where(flip[:, None], out.flip(-1), out)
+        return out
+
+
+def rounding_victim(victim, examples):
+    v = RoundingVictim(victim.model, victim.encoder, victim.name, "cpu", info=victim.info)
+    v.originals = {e.sequence for e in examples}
+    return v
+
+
+def attack_records(tmp_path, spec, victim, examples, name):
+    victim.clear_cache()
+    with RecordWriter(tmp_path / name) as writer:
+        return run_attack(spec, victim, examples, writer, 0, "t", 4, False)
+
+
+def test_successes_are_decided_in_float32_under_reduced_precision(tmp_path, setup, monkeypatch):
+    cfg, victim, examples = setup
+    v = rounding_victim(victim, examples)
+    spec = build_attack(v, compose(["dataset.limit=12", "attack=bertattack"]))
+    records = attack_records(tmp_path, spec, v, examples, "confirmed")
+    wins = [r for r in records if r["status"] == "success"]
+    assert wins
+    exact = victim.predict_proba([r["adv_sequence"] for r in wins], use_cache=False)
+    assert all(int(p.argmax()) != r["label"] for r, p in zip(wins, exact))  # every success holds in float32
+    for r, p in zip(wins, exact):
+        np.testing.assert_allclose(r["adv_probs"], p, atol=1e-5)  # and records the float32 probabilities
+        assert apply_edits(r["sequence"], [tuple(e) for e in r["edits"]]) == r["adv_sequence"]
+    # the nudge is real: deciding on the nudged scores alone records successes float32 refutes
+    monkeypatch.setattr(search, "decided_probs", _plain)
+    with pytest.raises(SelfCheckError, match="no longer fools"):
+        attack_records(tmp_path, spec, v, examples, "unconfirmed")
+
+
+def _plain(victim, sequence, probs):
+    return probs
+    yield  # a generator that asks for nothing
+
+
+def test_the_exact_pass_bypasses_the_cache(setup):
+    _, victim, examples = setup
+    v = rounding_victim(victim, examples)
+    edited = [e.sequence[:-1] + b for e in examples for b in "ACGT" if b != e.sequence[-1]]
+    seqs = [s for s in edited if zlib.crc32(s.encode()) % 3 == 0][:4]  # sequences the stand-in reads flipped
+    nudged = v.predict_proba(seqs)
+    exact = v.predict_proba(seqs, exact=True)
+    np.testing.assert_allclose(exact, victim.predict_proba(seqs, use_cache=False), atol=1e-6)
+    assert not np.allclose(nudged, exact, atol=1e-3)
+    np.testing.assert_array_equal(v.predict_proba(seqs), nudged)  # the cache still holds the ordinary answer
+
+
+def test_similarity_many_equals_one_request_at_a_time_and_ignores_padding():
+    torch.manual_seed(0)
+    from transformers import BertConfig, BertForSequenceClassification
+
+    tok = build_tiny_tokenizer("bpe")
+    model = BertForSequenceClassification(BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2,
+                                                     num_attention_heads=2, intermediate_size=64,
+                                                     pad_token_id=tok.pad_token_id))
+    victim = Victim(model, SequenceEncoder(tok, "bpe", 512), "bpe", "cpu", batch_size=7)
+    rng = np.random.default_rng(0)
+    requests = []
+    for n in (60, 90, 75):  # different lengths: BPE candidates of different token counts share batches
+        original = "".join(rng.choice(list("ACGT"), n))
+        edit_lists = []
+        for _ in range(9):
+            pos = sorted(rng.choice(n, size=3, replace=False))
+            edit_lists.append([(int(p), original[p], "ACGT"[("ACGT".index(original[p]) + 1) % 4]) for p in pos])
+        cands = [apply_edits(original, e) for e in edit_lists]
+        requests.append(FilterRequest(None, original, cands, edit_lists))
+    mixed = 0
+    for threshold in (0.999, 0.99, 0.95, 0.9):
+        together_masks = EncoderSimilarity(victim, 5, threshold).many(requests)
+        for r, mask in zip(requests, together_masks):
+            alone = EncoderSimilarity(victim, 5, threshold)
+            one_by_one = np.concatenate([alone(r.original, [c], [e]) for c, e in zip(r.candidates, r.edit_lists)])
+            np.testing.assert_array_equal(mask, one_by_one)
+        kept = np.concatenate(together_masks)
+        mixed += 0 < kept.sum() < len(kept)
+    assert mixed  # some threshold really separates candidates here
+
+
+def test_textfooler_records_do_not_depend_on_how_filter_requests_are_grouped(tmp_path, setup):
+    cfg, victim, examples = setup
+    spec = build_attack(victim, compose(["dataset.limit=12", "attack=textfooler"]))
+    alone = dataclasses.replace(spec, candidate_filter=lambda o, c, e: EncoderSimilarity.__call__(
+        spec.candidate_filter, o, c, e))  # a plain callable: the engine asks it request by request
+    out = [[{k: v for k, v in r.items() if k != "seconds"} for r in attack_records(tmp_path, s, victim, examples, n)]
+           for s, n in ((spec, "many"), (alone, "alone"))]
+    assert out[0] == out[1]
+
+
+def test_batched_masked_lm_gives_the_same_tables(setup):
+    cfg, victim, examples = setup
+    spec = build_attack(victim, compose(["dataset.limit=12", "attack=bertattack"]))
+    mlm = spec.transformation
+    seqs = [e.sequence for e in examples]
+    single = [mlm.prepare(s, None) for s in seqs]
+    mlm.batched, mlm.chunk = True, 5
+    try:
+        mlm.prepare_many(seqs)
+        assert len(mlm._ready) == len(set(seqs))
+        batched = [mlm.prepare(s, None) for s in seqs]
+    finally:
+        mlm.batched = False
+    assert not mlm._ready
+    for a, b in zip(single, batched):
+        assert a.spans == b.spans and a.replacements == b.replacements
+
+
+def test_parallel_auto_is_128_on_cuda_and_32_elsewhere(setup):
+    _, victim, _ = setup
+    assert resolve_parallel("auto", victim) == 32
+    assert resolve_parallel(None, SimpleNamespace(device=torch.device("cuda"))) == 128
+    assert resolve_parallel("7", victim) == 7
+    assert engine.lane_sizes(128, SimpleNamespace(device=torch.device("cuda"))) == [64, 64]
