@@ -503,6 +503,15 @@ def bench_victim(name: str, args, device: torch.device, work: Path, out: dict, s
             continue
         print(f"[{name}] TextAttack {attack}: {run['examples']} sequences, {run['queries_per_s']:.0f} q/s, "
               f"{run['sequences_per_s']:.3f} seq/s, ASR {run['asr']:.3f}, split {run['time_split_s']}", flush=True)
+    for attack in ("bertattack", "textfooler") if args.processes > 1 else ():
+        run = guarded(f"{name}_{attack}_{args.processes}processes", sharded, name, args, attack,
+                      mlm_dir if attack == "bertattack" else None, args.processes)
+        out.setdefault("sharded_runs", []).append(run)
+        save()
+        if "error" not in run:
+            print(f"[{name}] {attack} in {args.processes} processes: {run['queries_per_s']:.0f} q/s "
+                  f"({run['queries_per_s'] / out['ceiling']['queries_per_s']:.2f} of ceiling), "
+                  f"{run['sequences_per_s']:.1f} seq/s, ASR {run['asr']:.3f}", flush=True)
     if args.profile_dir is not None:
         cfg = compose_attack(group, ["attack=bertattack"], mlm_dir, device, cache)
         out["profiled_run"] = guarded("profiled", run_one, victim, cfg, examples[:64], "auto",
@@ -514,6 +523,55 @@ def bench_victim(name: str, args, device: torch.device, work: Path, out: dict, s
     del victim, model
     if device.type == "cuda":
         torch.cuda.empty_cache()
+
+
+def _shard_worker(name: str, args, attack: str, mlm_dir: str | None, shard: int, shards: int, barrier, results) -> None:
+    """One process of `sharded`: the same victim (same seed, same head centring, same labels), its shard."""
+    arch, group, task = VICTIMS[name]
+    device = torch.device(args.device)
+    tokenizer = nt_tokenizer(Path(tempfile.mkdtemp()) / "tok") if arch == "esm" else bpe_tokenizer(args.tokenizer)
+    model, _ = build_models(arch, args.scale, tokenizer, device)
+    victim = Victim(model, SequenceEncoder(tokenizer, "kmer" if arch == "esm" else "bpe", 2048), name, device, "auto")
+    examples = load_examples(args.data, task, args.n)
+    centre_head(victim, examples)
+    mine = relabel_with_clean_predictions(victim, examples)[shard::shards]
+    cfg = compose_attack(group, [f"attack={attack}"], mlm_dir and Path(mlm_dir), device, Path(tempfile.mkdtemp()))
+    spec = build_attack(victim, cfg)
+    victim.clear_cache()
+    victim.queries = 0
+    barrier.wait()  # every process built and warmed: the clock starts now
+    with tempfile.TemporaryDirectory() as tmp, RecordWriter(Path(tmp)) as writer:
+        run_attack(spec, victim, mine, writer, int(cfg.seed), "bench", "auto", False)
+        records = list(writer.records)
+    sync(device)
+    results.put({"shard": shard, "examples": len(records), "queries": victim.queries,
+                 "successes": sum(r["status"] == "success" for r in records),
+                 "attacked": sum(r["status"] != "skipped" for r in records)})
+
+
+def sharded(name: str, args, attack: str, mlm_dir: Path | None, shards: int) -> dict:
+    """The attack split over `shards` processes sharing the GPU, as `dataset.shard=i/n` jobs would run:
+    wall time from the common start to the last shard's end (model building excluded)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(shards + 1), ctx.Queue()
+    procs = [ctx.Process(target=_shard_worker, args=(name, args, attack, mlm_dir and str(mlm_dir), i, shards,
+                                                     barrier, results)) for i in range(shards)]
+    for p in procs:
+        p.start()
+    barrier.wait(timeout=300)
+    start = time.perf_counter()
+    parts = [results.get(timeout=600) for _ in procs]
+    seconds = time.perf_counter() - start
+    for p in procs:
+        p.join()
+    n, queries = sum(p["examples"] for p in parts), sum(p["queries"] for p in parts)
+    attacked = sum(p["attacked"] for p in parts)
+    return {"attack": f"{name}_{attack}_{shards}processes", "processes": shards, "examples": n,
+            "seconds": round(seconds, 3), "sequences_per_s": round(n / seconds, 4), "queries": queries,
+            "queries_per_s": round(queries / seconds, 1),
+            "asr": round(sum(p["successes"] for p in parts) / max(1, attacked), 4)}
 
 
 def versions() -> dict:
@@ -588,6 +646,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backoff-batch", type=int, default=16384, help="batch size the back-off check starts from")
     p.add_argument("--data", type=Path, default=REPO / ".carry" / "gue")
     p.add_argument("--tokenizer", type=Path, default=REPO / ".carry" / "hf" / "dnabert2-tokenizer")
+    p.add_argument("--processes", type=int, default=0,
+                   help="also run each attack split over this many processes on the one GPU (0: not)")
     p.add_argument("--profile", action="store_true",
                    help="torch.profiler tables of BERT-Attack (parallel auto) on 64 sequences per victim")
     args = p.parse_args(argv)

@@ -154,9 +154,67 @@ def test_batched_masked_lm_gives_the_same_tables(setup):
         assert a.spans == b.spans and a.replacements == b.replacements
 
 
-def test_parallel_auto_is_128_on_cuda_and_32_elsewhere(setup):
+def test_parallel_auto_is_512_on_cuda_and_32_elsewhere(setup):
     _, victim, _ = setup
     assert resolve_parallel("auto", victim) == 32
-    assert resolve_parallel(None, SimpleNamespace(device=torch.device("cuda"))) == 128
+    assert resolve_parallel(None, SimpleNamespace(device=torch.device("cuda"))) == 512
     assert resolve_parallel("7", victim) == 7
     assert engine.lane_sizes(128, SimpleNamespace(device=torch.device("cuda"))) == [64, 64]
+
+
+def test_holding_confirmations_back_changes_no_record(tmp_path, setup, monkeypatch):
+    """Confirmations wait for company (engine.CONFIRM_BATCH / CONFIRM_WAIT); examples never see each other,
+    so sending each at once gives the same records; confirmed successes need no second float32 pass."""
+    cfg, victim, examples = setup
+    v = rounding_victim(victim, examples)
+    spec = build_attack(v, compose(["dataset.limit=12", "attack=bertattack"]))
+    exact_passes = []
+    submit = v.submit
+    v.submit = lambda seqs, use_cache=True, exact=False: (exact_passes.append(exact), submit(seqs, use_cache, exact))[1]
+    v.predict_proba = None  # the self-check must not re-score a confirmed success (TypeError if it tries)
+    out = []
+    for batch, wait in ((engine.CONFIRM_BATCH, engine.CONFIRM_WAIT), (1, 0)):
+        monkeypatch.setattr(engine, "CONFIRM_BATCH", batch)
+        monkeypatch.setattr(engine, "CONFIRM_WAIT", wait)
+        exact_passes.clear()
+        records = attack_records(tmp_path, spec, v, examples, f"b{batch}")
+        out.append([{k: x for k, x in r.items() if k != "seconds"} for r in records])
+        out[-1].append(sum(exact_passes))
+    assert out[0][:-1] == out[1][:-1]
+    wins = sum(r["status"] == "success" for r in out[0][:-1])
+    assert wins and out[1][-1] > wins  # rounding-only flips were confirmed (and refuted) too
+    assert out[0][-1] < out[1][-1]  # fewer float32 passes when confirmations wait for each other
+
+
+def reference_table(mlm, original, top):
+    """BERT-Attack's rule, written plainly: per token, the first k ranked DNA tokens of its width that differ
+    from the original there."""
+    spans, reps = [], []
+    for t, span in enumerate(mlm.encoder.token_spans(original)):
+        if span is None:
+            continue
+        options = []
+        for tid in top[t]:
+            text = mlm._text[tid]
+            if text and len(text) == span[1] - span[0] and text != original[span[0]:span[1]] and len(options) < mlm.k:
+                options.append(text)
+        spans.append(span)
+        reps.append(options)
+    return spans, reps
+
+
+@pytest.mark.parametrize("kind", ["kmer6", "char", "bpe"])
+def test_vectorised_mlm_tables_follow_the_plain_rule(kind):
+    from genoarmory.attacks.transformations import MLMProposals
+
+    tok = build_tiny_tokenizer(kind)
+    encoder = SequenceEncoder(tok, {"kmer6": "kmer"}.get(kind, kind), 512)
+    mlm = MLMProposals(torch.nn.Linear(1, 1), encoder, 5, "cpu")
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        original = "".join(rng.choice(list("ACGT"), int(rng.integers(6, 80))))
+        ids = encoder.encode([original])["input_ids"][0].numpy()
+        top = rng.integers(0, len(tok), size=(len(ids), int(rng.integers(1, 40))))
+        top[:, 0] = ids  # the original token ranked first: it must be skipped
+        table = mlm._table(original, top)
+        assert (table.spans, table.replacements) == reference_table(mlm, original, top)

@@ -35,6 +35,10 @@ class SelfCheckError(RuntimeError):
     pass
 
 
+CONFIRM_BATCH = 16  # float32 confirmations sent together (see `_launch`)
+CONFIRM_WAIT = 4  # lane steps a confirmation may wait for others
+
+
 @dataclass
 class _Active:
     index: int
@@ -45,6 +49,8 @@ class _Active:
     started: float
     request: list[str] = field(default_factory=list)
     seen: set = field(default_factory=set)
+    confirmed: dict = field(default_factory=dict)  # sequence -> probabilities of its fresh float32 pass
+    held: int = 0  # lane steps its confirmation has waited for company (see `_launch`)
 
 
 def example_rng(seed: int, example_id: str) -> np.random.Generator:
@@ -71,15 +77,20 @@ def make_record(ex: Example, outcome: Outcome, queries: int, seconds: float, spe
 
 
 def self_check(victim, finished: list[tuple[_Active, Outcome]]) -> None:
+    """A success decided by a fresh float32 pass (a `Confirm`) was re-scored already; every other one gets a
+    fresh pass now (float32 where queries run in bf16)."""
     wins = [(a, o) for a, o in finished if o.status == "success"]
     if not wins:
         return
-    sequences = [o.adv_sequence for _, o in wins]
-    if getattr(victim, "reduced_precision", False):  # successes were decided in float32 (search.decided_probs)
-        fresh = victim.predict_proba(sequences, use_cache=False, exact=True)
+    unconfirmed = [o.adv_sequence for a, o in wins if o.adv_sequence not in a.confirmed]
+    if not unconfirmed:
+        fresh = {}
+    elif getattr(victim, "reduced_precision", False):
+        fresh = dict(zip(unconfirmed, victim.predict_proba(unconfirmed, use_cache=False, exact=True)))
     else:
-        fresh = victim.predict_proba(sequences, use_cache=False)
-    for (a, o), probs in zip(wins, fresh):
+        fresh = dict(zip(unconfirmed, victim.predict_proba(unconfirmed, use_cache=False)))
+    for a, o in wins:
+        probs = a.confirmed.get(o.adv_sequence, fresh.get(o.adv_sequence))
         if apply_edits(a.example.sequence, [tuple(e) for e in o.edits]) != o.adv_sequence:
             raise SelfCheckError(f"{a.example.id}: edit list does not rebuild the adversarial sequence")
         if not a.goal.reached(probs[None])[0]:
@@ -93,6 +104,7 @@ class _Lane:
     active: list[_Active] = field(default_factory=list)
     pending: object = None  # the lane's scores in flight on the victim
     pending_exact: object = None  # its float32 confirmations in flight (reduced-precision victims only)
+    confirming: set = field(default_factory=set)  # ids of the searches whose confirmation is in flight
 
 
 class _Ready:
@@ -120,10 +132,11 @@ def lane_sizes(parallel: int, victim, lanes: int | None = None) -> list[int]:
 
 
 def resolve_parallel(parallel: int | str | None, victim) -> int:
-    """Examples stepped together; 'auto': 128 on CUDA (more candidates per forward pass: +18..97% queries/s
-    on an H200, benchmarks/RESULTS.md), 32 elsewhere (CPU batches are full long before that)."""
+    """Examples stepped together; 'auto': 512 on CUDA, where bigger forward passes cost the host no more
+    (on an H200, 512 against 32 gave 1.1x-3.8x the queries/s, and memory is bounded by the victim's batch
+    size, not by this: benchmarks/RESULTS.md); 32 elsewhere (CPU batches are full long before that)."""
     if parallel in (None, "auto"):
-        return 128 if _on_cuda(victim) else 32
+        return 512 if _on_cuda(victim) else 32
     return max(1, int(parallel))
 
 
@@ -172,23 +185,42 @@ def _answer_scores(lane: _Lane, finished: list) -> list[_Active]:
     offsets, still = [0, 0], []
     for a in lane.active:
         confirm = isinstance(a.request, Confirm)
+        if confirm and id(a) not in lane.confirming:  # held back this step: still waiting
+            still.append(a)
+            continue
         n, start = len(a.request), offsets[confirm]
         offsets[confirm] += n
         if not confirm:
             a.seen.update(a.request)
             a.budget.used = len(a.seen)
-        if _advance(a, (exact if confirm else probs)[start:start + n], finished):
+        answer = (exact if confirm else probs)[start:start + n]
+        if confirm:
+            a.confirmed.update(zip(a.request, answer))
+        if _advance(a, answer, finished):
             still.append(a)
     return still
 
 
 def _launch(victim, lane: _Lane) -> None:
+    """Queue the lane's scores, and its float32 confirmations once CONFIRM_BATCH of them are waiting, one has
+    waited CONFIRM_WAIT steps, or nothing else is left to score (each pass costs the host a full launch)."""
+    lane.pending_exact, lane.confirming = None, set()
     if not lane.active:
-        lane.pending = lane.pending_exact = None
+        lane.pending = None
         return
     lane.pending = _submit(victim, [s for a in lane.active if not isinstance(a.request, Confirm) for s in a.request])
-    confirm = [s for a in lane.active if isinstance(a.request, Confirm) for s in a.request]
-    lane.pending_exact = victim.submit(confirm, exact=True) if confirm else None
+    asking = [a for a in lane.active if isinstance(a.request, Confirm)]
+    if not asking:
+        return
+    if (sum(len(a.request) for a in asking) >= CONFIRM_BATCH or max(a.held for a in asking) >= CONFIRM_WAIT
+            or len(asking) == len(lane.active)):
+        lane.pending_exact = victim.submit([s for a in asking for s in a.request], exact=True)
+        lane.confirming = {id(a) for a in asking}
+        for a in asking:
+            a.held = 0
+    else:
+        for a in asking:
+            a.held += 1
 
 
 def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: RecordWriter, seed: int,

@@ -86,7 +86,14 @@ class MLMProposals:
         self.chunk = int(chunk)
         self.batched = self.device.type == "cuda"  # prepare_many's passes; see the class note
         vocab = encoder.tokenizer.convert_ids_to_tokens(list(range(len(encoder.tokenizer))))
-        self.token_text = [t if is_dna(t) else None for t in vocab]
+        dna = [t if is_dna(t) else None for t in vocab]
+        self._text = np.array(dna, dtype=object)
+        self._width = np.array([len(t) if t else -1 for t in dna])  # -1: never a span's width
+        self._text_key: dict[str, int] = {}
+        for i, t in enumerate(dna):  # one key per distinct text: the first id spelling it
+            if t:
+                self._text_key.setdefault(t, i)
+        self._key = np.array([self._text_key[t] if t else -2 for t in dna])
         self._ready: dict[str, _TokenTable] = {}
 
     def prepare_many(self, originals: list[str]) -> None:
@@ -109,21 +116,21 @@ class MLMProposals:
         return logits.topk(min(self.k * 4, logits.shape[-1]), dim=-1).indices.cpu().numpy()
 
     def _table(self, original: str, top: np.ndarray) -> _TokenTable:
-        spans = self.encoder.token_spans(original)
-        kept_spans, reps = [], []
-        for t, span in enumerate(spans):
-            if span is None:
-                continue
-            width, options = span[1] - span[0], []
-            for tid in top[t]:
-                text = self.token_text[tid]
-                if text is not None and len(text) == width and text != original[span[0]:span[1]]:
-                    options.append(text)
-                if len(options) == self.k:
-                    break
-            kept_spans.append(span)
-            reps.append(options)
-        return _TokenTable(kept_spans, reps)
+        """Per token of the original: the first k of its ranked MLM tokens that are DNA of the token's width
+        and differ from the original there (array operations: the host builds these for every example)."""
+        rows, spans = [], []
+        for t, span in enumerate(self.encoder.token_spans(original)):
+            if span is not None:
+                rows.append(t)
+                spans.append(span)
+        if not spans:
+            return _TokenTable([], [])
+        ranked = top[rows]  # [tokens, 4k]
+        widths = np.array([b - a for a, b in spans])
+        here = np.array([self._text_key.get(original[a:b], -1) for a, b in spans])
+        ok = (self._width[ranked] == widths[:, None]) & (self._key[ranked] != here[:, None])
+        ok &= np.cumsum(ok, axis=1) <= self.k
+        return _TokenTable(spans, [self._text[ranked[i][ok[i]]].tolist() for i in range(len(spans))])
 
     def propose(self, table, current, span):
         return table.propose(current, span)

@@ -66,16 +66,18 @@ class SequenceEncoder:
             f"sequence of {len(e.sequence)} nt is {n} tokens, above the model's maximum of {self.max_length} "
             f"(set sequence.too_long=truncate to truncate)", where)
 
-    def encode(self, seqs: list[str], device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+    def encode(self, seqs: list[str], device: torch.device | str = "cpu",
+               drop_full_mask: bool = False) -> dict[str, torch.Tensor | None]:
         """input_ids and attention_mask [n, T], right-padded to the longest, exactly as the tokenizer's
-        `tokenizer(seqs, padding=True, truncation=True, max_length=...)` would give them."""
+        `tokenizer(seqs, padding=True, truncation=True, max_length=...)` would give them.
+        `drop_full_mask`: attention_mask None when nothing is padded (what transformers itself does after
+        checking the mask on the device, a host-device synchronisation per forward pass)."""
         ids, mask = self._encode_numpy(seqs)
         device = torch.device(device)
         ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
-        if device.type == "cuda":  # pinned + non_blocking: no stream sync, host and GPU overlap
-            return {"input_ids": ids_t.pin_memory().to(device, non_blocking=True),
-                    "attention_mask": mask_t.pin_memory().to(device, non_blocking=True)}
-        return {"input_ids": ids_t.to(device), "attention_mask": mask_t.to(device)}
+        if drop_full_mask and mask.all():
+            return {"input_ids": _to_device(ids_t, device), "attention_mask": None}
+        return {"input_ids": _to_device(ids_t, device), "attention_mask": _to_device(mask_t, device)}
 
     def _encode_numpy(self, seqs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         if self._lookup is not None and seqs:
@@ -274,3 +276,9 @@ def _pad(rows: list[np.ndarray], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
         ids[i, :len(r)] = r
         mask[i, :len(r)] = 1
     return ids, mask
+
+
+def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    if device.type == "cuda":  # pinned + non_blocking: no stream sync, host and GPU overlap
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)

@@ -107,7 +107,7 @@ class Victim:
     def logits(self, sequences: list[str], exact: bool = False) -> torch.Tensor:
         """Raw logits for one batch (no cache, no counting): used by training and gradient attacks.
         `exact`: float32 even where queries normally run in bf16."""
-        batch = self.encoder.encode(sequences, self.device)
+        batch = self.encoder.encode(sequences, self.device, drop_full_mask=True)
         with self._autocast(exact):
             return self._call(**batch)
 
