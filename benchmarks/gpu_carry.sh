@@ -2,6 +2,8 @@
 # Prepares what benchmarks/gpu_attack.py needs on the (offline) GPU machine, in the git-ignored .carry/:
 #   .carry/gue/<task>/test.csv     the three GUE test splits (copied from ../shared, never committed)
 #   .carry/hf/dnabert2-tokenizer   the real DNABERT-2 BPE tokenizer (../shared/fixtures/hf)
+#   .carry/wheels/*.whl, setup.sh  the transformers 4.57 stack the H200 image lacks (it has transformers 5.x) and
+#                                  the lines that install it there: `source .carry/setup.sh`
 #   .carry/ta_wheels/*.whl         textattack 0.3.11 and the packages its `import textattack` loads that the
 #                                  H200 image lacks (cp312 wheels; the sdist-only ones built here, pure Python)
 #   .carry/ta_standins/{flair,jieba}  import-time stand-ins for the two textattack imports too large to carry
@@ -25,6 +27,17 @@ WHEELS="textattack==0.3.11 OpenHowNet==2.0 bert-score==0.3.13 datasets==5.0.1 di
   nltk==3.10.4 lru-dict==1.4.1 language_tool_python==3.4.0 lemminflect==0.2.3 num2words==0.5.14 terminaltables==3.1.10
   more-itertools==11.2.1 editdistance==0.8.1 Levenshtein==0.27.5 RapidFuzz==3.14.6 anytree==2.13.0 toml==0.10.2"
 SDIST_ONLY="word2number==1.1 pinyin==0.4.0 langdetect==1.0.9 docopt==0.6.2"
+STACK="transformers==4.57.6 tokenizers==0.22.2 huggingface_hub==0.36.2 hydra-core==1.3.8 omegaconf==2.3.1
+  biopython==1.88"
+mkdir -p .carry/wheels
+# shellcheck disable=SC2086
+python -m pip download -q --no-deps --only-binary=:all: $PLATFORM -d .carry/wheels $STACK
+python -m pip wheel -q --no-deps -w .carry/wheels antlr4-python3-runtime==4.9.3  # sdist only; hydra needs it
+cat > .carry/setup.sh <<'EOF'
+python3 -m pip install --root-user-action=ignore -q --no-deps --no-index .carry/wheels/*.whl 2>&1 | tail -2
+export PYTHONPATH=$PWD
+python3 -c "import transformers, torch; print(transformers.__version__, torch.__version__, torch.cuda.get_device_name())"
+EOF
 # shellcheck disable=SC2086
 python -m pip download -q --no-deps --only-binary=:all: $PLATFORM -d .carry/ta_wheels $WHEELS
 # shellcheck disable=SC2086
