@@ -7,7 +7,6 @@ Trains on the train split, reports test accuracy / MCC, and the background's mea
 
 from __future__ import annotations
 
-import itertools
 import sys
 import time
 from pathlib import Path

@@ -40,6 +40,16 @@ def compose(overrides: list[str] | None = None):
         return hydra_compose("config", overrides=list(overrides or []) + ["progress=false"])
 
 
+def embedded_default(limit: int):
+    """(cfg, task, victim, examples): the embedded default's victim and `limit` of its examples."""
+    from genoarmory.data import evaluation_examples, load_task
+    from genoarmory.models.load import load_victim
+
+    cfg = compose([f"dataset.limit={limit}"])
+    task = load_task(cfg)
+    return cfg, task, load_victim(cfg, task), evaluation_examples(cfg, task)
+
+
 def run_cli(*argv: str) -> int:
     """Run `python -m genoarmory ...` in-process; returns the exit code (SystemExit included)."""
     from genoarmory.__main__ import main

@@ -6,14 +6,12 @@ import math
 
 import numpy as np
 import pytest
-from conftest import compose, run_cli
+from conftest import compose, embedded_default, run_cli
 
 from genoarmory.attacks.engine import SelfCheckError, run_attack
 from genoarmory.attacks.recipes import build_attack
-from genoarmory.data import evaluation_examples, load_task
 from genoarmory.errors import UserError
 from genoarmory.metrics import attack_metrics
-from genoarmory.models.load import load_victim
 from genoarmory.results import RecordWriter, read_records
 from genoarmory.sequence import apply_edits, gc_content
 
@@ -25,9 +23,7 @@ SUMMARY_FIELDS = {"origin_acc", "after_attack_acc", "asr", "average_queries", "p
 
 @pytest.fixture(scope="module")
 def default_setup():
-    cfg = compose(["dataset.limit=8"])
-    task = load_task(cfg)
-    return cfg, task, load_victim(cfg, task), evaluation_examples(cfg, task)
+    return embedded_default(8)
 
 
 def attack(tmp_path, overrides, setup):

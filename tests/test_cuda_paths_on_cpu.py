@@ -9,16 +9,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from conftest import compose
+from conftest import compose, embedded_default
 
 from genoarmory.attacks import engine, search
 from genoarmory.attacks.engine import SelfCheckError, resolve_parallel, run_attack
 from genoarmory.attacks.recipes import build_attack
 from genoarmory.attacks.search import FilterRequest
 from genoarmory.attacks.similarity import EncoderSimilarity
-from genoarmory.data import evaluation_examples, load_task
 from genoarmory.models.encoding import SequenceEncoder
-from genoarmory.models.load import load_victim
 from genoarmory.models.tiny_tokenizers import build_tiny_tokenizer
 from genoarmory.models.victim import Victim
 from genoarmory.results import RecordWriter
@@ -27,9 +25,8 @@ from genoarmory.sequence import apply_edits
 
 @pytest.fixture(scope="module")
 def setup():
-    cfg = compose(["dataset.limit=12"])
-    task = load_task(cfg)
-    return cfg, load_victim(cfg, task), evaluation_examples(cfg, task)
+    cfg, _, victim, examples = embedded_default(12)
+    return cfg, victim, examples
 
 
 class RoundingVictim(Victim):

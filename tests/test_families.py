@@ -2,7 +2,6 @@
 where we have them, token -> nucleotide spans, padding/masking, vectorised encoding, save -> reload."""
 
 import itertools
-import shutil
 
 import numpy as np
 import pytest

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import builtins
 import errno
-import json
 import os
 import shutil
 from pathlib import Path

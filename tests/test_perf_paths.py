@@ -9,15 +9,13 @@ import random
 import numpy as np
 import pytest
 import torch
-from conftest import compose
+from conftest import compose, embedded_default
 from transformers import AutoTokenizer, EsmTokenizer
 
 from genoarmory.attacks.engine import run_attack
 from genoarmory.attacks.recipes import build_attack
 from genoarmory.attacks.search import substitute
-from genoarmory.data import evaluation_examples, load_task
 from genoarmory.models.encoding import SequenceEncoder
-from genoarmory.models.load import load_victim
 from genoarmory.models.tiny_tokenizers import build_tiny_tokenizer
 from genoarmory.results import RecordWriter
 from genoarmory.sequence import apply_edits
@@ -72,9 +70,8 @@ def test_bpe_backend_path_equals_the_wrapper(shared_dir):
 
 @pytest.fixture(scope="module")
 def setup():
-    cfg = compose(["dataset.limit=10"])
-    task = load_task(cfg)
-    return cfg, load_victim(cfg, task), evaluation_examples(cfg, task)
+    cfg, _, victim, examples = embedded_default(10)
+    return cfg, victim, examples
 
 
 def test_submit_equals_predict_proba(setup):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from genoarmory.data.example import Example, Task
 from genoarmory.data.text_files import data_rows, read_header, read_text
-from genoarmory.errors import UserError, located
+from genoarmory.errors import UserError
 from genoarmory.sequence import SkipSequence, normalize
 
 SPLITS = ("train", "dev", "test")
@@ -59,8 +59,8 @@ def load_csv_task(name: str, folder: Path, num_labels: int | None, policy: str =
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(
-            f"task folder not found; set data_root= to the folder holding GUE "
-            f"(or run `python -m genoarmory download gue`)",
+            "task folder not found; set data_root= to the folder holding GUE "
+            "(or run `python -m genoarmory download gue`)",
             str(folder),
         )
     loaded = {s: read_labelled_csv(folder / f"{s}.csv", s, policy, num_labels, max_length)
