@@ -7,12 +7,14 @@ replacement token must cover as many nucleotides as the one it replaces (length 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Protocol
 
 import numpy as np
 import torch
 
 from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.victim import CudaInference
 from genoarmory.sequence import BASES, Edit, other_bases
 
 Span = tuple[int, int]
@@ -111,8 +113,10 @@ class MLMProposals:
 
     @torch.inference_mode()
     def _top_tokens(self, originals: list[str]) -> np.ndarray:
-        """[n, tokens, 4k] token ids the MLM ranks highest at every position (float32, padded batch)."""
-        logits = self.mlm(**self.encoder.encode(originals, self.device)).logits.float()
+        """[n, tokens, 4k] token ids the MLM ranks highest at every position (padded batch). On CUDA in bf16,
+        as the victim's queries: the MLM only proposes candidates, the victim decides."""
+        with CudaInference() if self.device.type == "cuda" else contextlib.nullcontext():
+            logits = self.mlm(**self.encoder.encode(originals, self.device)).logits.float()
         return logits.topk(min(self.k * 4, logits.shape[-1]), dim=-1).indices.cpu().numpy()
 
     def _table(self, original: str, top: np.ndarray) -> _TokenTable:

@@ -122,7 +122,7 @@ class Victim:
         cuDNN's kernel sets up a plan for every new (batch, length), and attack batches change shape at every
         step (on an H200 that cost ~35 ms of host time per forward pass of a 12-layer BERT; RESULTS.md)."""
         if self.device.type == "cuda":
-            return _CudaInference(None if exact else torch.bfloat16)
+            return CudaInference(None if exact else torch.bfloat16)
         return torch.autocast("cpu", enabled=False)
 
     # -- structure -------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ class Victim:
             yield sequences[i:i + size]
 
 
-class _CudaInference(contextlib.ExitStack):
+class CudaInference(contextlib.ExitStack):
     """`with`: autocast to `dtype` (None: float32) + attention on the flash / memory-efficient / math kernels
     (not cuDNN)."""
 
