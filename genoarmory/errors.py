@@ -20,3 +20,11 @@ class UserError(Exception):
 def located(path, line: int | None = None) -> str:
     """'file:line' (1-based line numbers, as editors show them)."""
     return f"{path}:{line}" if line is not None else str(path)
+
+
+class FailedJob:
+    """What a sweep job with bad input returns instead of stopping the sweep: its one-line error and exit
+    code (picklable, so it comes back the same from joblib, Slurm and Ray workers)."""
+
+    def __init__(self, message: str, exit_code: int = UserError.exit_code):
+        self.message, self.exit_code = message, exit_code

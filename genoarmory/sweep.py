@@ -25,10 +25,11 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from genoarmory.errors import UserError
+from genoarmory.errors import FailedJob, UserError
 from genoarmory.results import write_text_atomic
 
 JOB_FILE = "sweep_job.json"
+LAST_SWEEP = {"failed": 0, "jobs": 0}  # set by on_multirun_end, in the submitting process, for the exit code
 TABLE = "sweep_summary"
 # Key metrics, in this order, when any job has them (attack/defend summaries, then train metrics).
 METRICS = ("n_examples", "origin_acc", "after_attack_acc", "asr", "dsr", "average_queries", "perturbation_rate",
@@ -98,6 +99,7 @@ class SweepSummary(Callback):
         if config.hydra.mode != RunMode.MULTIRUN or not folder.is_dir():
             return  # a single run's output dir is the working directory: leave it alone
         status = getattr(job_return.status, "name", str(job_return.status)).lower()
+        bad_input = getattr(job_return, "_return_value", None)  # a job with bad input returns a FailedJob
         record = {"num": int(config.hydra.job.num) if config.hydra.job.get("num") is not None else None,
                   "status": status, "overrides": list(OmegaConf.to_container(config.hydra.overrides.task)),
                   "host": socket.gethostname(), "pid": os.getpid(),
@@ -105,6 +107,8 @@ class SweepSummary(Callback):
         if status == "failed":
             err = job_return._return_value  # the exception; .return_value would re-raise it
             record["error"] = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        elif isinstance(bad_input, FailedJob):
+            record.update(status="failed", error=bad_input.message)
         try:
             write_text_atomic(folder / JOB_FILE, json.dumps(record, indent=2) + "\n")
         except UserError as err:  # a read-only or full run dir must not hide the job's own outcome
@@ -119,4 +123,6 @@ class SweepSummary(Callback):
         except UserError as err:
             print(f"genoarmory: warning: no sweep summary: {err}", file=sys.stderr)
             return
+        rows = sweep_table(sweep_dir)
+        LAST_SWEEP.update(failed=sum(r["status"] == "failed" for r in rows), jobs=len(rows))
         print(f"genoarmory: sweep summary: {csv_path} (and .json)")

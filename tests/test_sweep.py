@@ -124,3 +124,16 @@ def test_cluster_launchers_compose_with_the_sweep_summary(launcher, plugin, targ
     cfg = _compose_hydra([f"hydra/launcher={launcher}", "model=tiny-char", "attack=random"])
     assert cfg.hydra.launcher._target_.endswith(target)
     assert cfg.hydra.callbacks.sweep_summary._target_ == "genoarmory.sweep.SweepSummary"
+
+
+def test_a_job_with_bad_input_fails_alone_and_the_sweep_exits_2(tmp_path, quick_tiny_model, one_thread, capsys):
+    sweep = tmp_path / "sweep"
+    code = run_cli("attack", "-m", *quick(quick_tiny_model, "attack=random", "dataset.limit=3",
+                                          "attack.max_perturb_ratio=-1,0.1", f"run_dir={sweep}"))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "sweep job 0: attack.max_perturb_ratio=-1.0 must be in (0, 1]" in err and "1 of 2 sweep jobs failed" in err
+    rows, table = read_table(sweep)
+    assert [(r["job"], r["status"]) for r in rows] == [("0", "failed"), ("1", "completed")]
+    assert "must be in (0, 1]" in rows[0]["error"] and not (sweep / "0" / "summary.json").exists()
+    assert json.loads((sweep / "1" / "summary.json").read_text())["n_examples"] == 3

@@ -4,7 +4,9 @@
   In a multirun (-m) every job gets <sweep dir>/<job number>.
 - Hydra itself writes nothing (no .hydra/, no log file): a command that fails on bad input leaves
   no files behind. The composed config is saved by the command, next to its results.
-- A UserError becomes one line on stderr and exit code 2, never a traceback.
+- A UserError becomes one line on stderr and exit code 2, never a traceback. In a multirun the job with
+  bad input fails alone: the other jobs run, the sweep table marks it failed with its error, and the
+  command exits 2 at the end.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Callable
 
 from omegaconf import DictConfig, OmegaConf
 
-from genoarmory.errors import UserError
+from genoarmory import sweep
+from genoarmory.errors import FailedJob, UserError
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
@@ -92,28 +95,40 @@ def run_hydra(command: str, argv: list[str], task: Callable[[DictConfig, Path], 
         return 2
 
     ran = []
+    multirun = any(a in ("-m", "--multirun") for a in argv)
 
-    def job(cfg: DictConfig) -> None:
+    def job(cfg: DictConfig) -> FailedJob | None:
         ran.append(True)
         try:
             task(cfg, resolve_run_dir(command, cfg))
         except UserError as err:
-            report_user_error(err)
-            sys.exit(err.exit_code)
+            if not multirun:
+                report_user_error(err)
+                sys.exit(err.exit_code)
+            # this job fails alone; the sweep goes on and its table says why
+            from hydra.core.hydra_config import HydraConfig
+
+            print(f"genoarmory: error: sweep job {HydraConfig.get().job.num}: {err}", file=sys.stderr)
+            return FailedJob(str(err), err.exit_code)
+        return None
 
     wrapped = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(job)
     saved = sys.argv
     sys.argv = hydra_argv(command, argv)
+    sweep.LAST_SWEEP.update(failed=0, jobs=0)
     try:
         wrapped()
     except SystemExit as exit_:
         # Hydra prints its own one-paragraph error for a config it cannot compose (unknown option, bad
         # override) and exits 1 before any job ran: bad input like any other, so exit code 2. (Not for
         # -m, where jobs may run in other processes and a crashed job must keep Hydra's code.)
-        multirun = any(a in ("-m", "--multirun") for a in argv)
         if exit_.code == 1 and not ran and not multirun:
             sys.exit(2)
         raise
     finally:
         sys.argv = saved
+    if multirun and sweep.LAST_SWEEP["failed"]:
+        failed, jobs = sweep.LAST_SWEEP["failed"], sweep.LAST_SWEEP["jobs"]
+        print(f"genoarmory: error: {failed} of {jobs} sweep jobs failed (see {sweep.TABLE}.csv)", file=sys.stderr)
+        return 2
     return 0
