@@ -2,7 +2,7 @@
 
 From the Hugging Face hub (pinned `--revision`, resumable, progress bars), or on air-gapped sites from
 `--source DIR_OR_ARCHIVE`: a folder in HF layout (GUE also as its zip ships), or a .zip / .tar.gz of one.
-Where things go: the cache layout in genoarmory/hub.py's docstring. Offline, gated or not found: one line
+Where things go: the cache layout in genoarmory/hub/__init__.py's docstring. Offline, gated or not found: one line
 on stderr and exit code 2.
 
     python -m genoarmory download model=dnabert2 [--revision <commit>]
