@@ -99,6 +99,14 @@ def bpe_tokenizer(folder: Path):
     return AutoTokenizer.from_pretrained(folder)
 
 
+def victim_tokenizer(name: str, args, work: Path):
+    """(architecture, tokenizer, tokenization) of a benchmark victim."""
+    arch = VICTIMS[name][0]
+    if arch == "esm":
+        return arch, nt_tokenizer(work / f"{name}-tokenizer"), "kmer"
+    return arch, bpe_tokenizer(args.tokenizer), "bpe"
+
+
 def build_models(arch: str, scale: str, tokenizer, device: torch.device):
     """(classifier, MLM or None) with random weights, created directly on `device`."""
     from transformers import (BertConfig, BertForMaskedLM, BertForSequenceClassification, EsmConfig,
@@ -167,6 +175,14 @@ def centre_head(victim: Victim, examples) -> dict:
     head.weight /= spread
     head.bias /= spread
     return {"margin_median_before": round(median, 6), "margin_std_before": round(spread, 6)}
+
+
+def attacked_examples(victim: Victim, args, task: str):
+    """(examples, head centring): the task's first --n sequences, the head centred on them, each labelled
+    with its clean prediction."""
+    examples = load_examples(args.data, task, args.n)
+    centring = centre_head(victim, examples)
+    return relabel_with_clean_predictions(victim, examples), centring
 
 
 def relabel_with_clean_predictions(victim: Victim, examples):
@@ -442,9 +458,8 @@ def guarded(label: str, fn, *a, **kw) -> dict:
 
 
 def bench_victim(name: str, args, device: torch.device, work: Path, out: dict, save) -> None:
-    arch, group, task = VICTIMS[name]
-    tokenizer = nt_tokenizer(work / f"{name}-tokenizer") if arch == "esm" else bpe_tokenizer(args.tokenizer)
-    tokenization = "kmer" if arch == "esm" else "bpe"
+    _, group, task = VICTIMS[name]
+    arch, tokenizer, tokenization = victim_tokenizer(name, args, work)
     t0 = time.perf_counter()
     model, mlm = build_models(arch, args.scale, tokenizer, device)
     if mlm is None:  # causal LM: BERT-Attack takes a DNABERT-2-size MLM on the same tokenizer
@@ -457,9 +472,7 @@ def bench_victim(name: str, args, device: torch.device, work: Path, out: dict, s
                 "mlm_parameters": mlm_parameters, "task": task, "tokenizer": type(tokenizer).__name__,
                 "default_batch": victim.batch_size, "vectorised_tokenisation": victim.encoder._lookup is not None,
                 "backend_tokenisation": victim.encoder._backend is not None, "runs": []})
-    examples = load_examples(args.data, task, args.n)
-    out["head_centring"] = centre_head(victim, examples)
-    examples = relabel_with_clean_predictions(victim, examples)
+    examples, out["head_centring"] = attacked_examples(victim, args, task)
     out["build_seconds"] = round(time.perf_counter() - t0, 1)
     out["length_nt"] = int(np.median([len(e.sequence) for e in examples]))
     out["tokens_per_sequence"] = float(np.mean([len(victim.token_spans(e.sequence)) for e in examples[:64]]))
@@ -527,14 +540,12 @@ def bench_victim(name: str, args, device: torch.device, work: Path, out: dict, s
 
 def _shard_worker(name: str, args, attack: str, mlm_dir: str | None, shard: int, shards: int, barrier, results) -> None:
     """One process of `sharded`: the same victim (same seed, same head centring, same labels), its shard."""
-    arch, group, task = VICTIMS[name]
+    _, group, task = VICTIMS[name]
     device = torch.device(args.device)
-    tokenizer = nt_tokenizer(Path(tempfile.mkdtemp()) / "tok") if arch == "esm" else bpe_tokenizer(args.tokenizer)
+    arch, tokenizer, tokenization = victim_tokenizer(name, args, Path(tempfile.mkdtemp()))
     model, _ = build_models(arch, args.scale, tokenizer, device)
-    victim = Victim(model, SequenceEncoder(tokenizer, "kmer" if arch == "esm" else "bpe", 2048), name, device, "auto")
-    examples = load_examples(args.data, task, args.n)
-    centre_head(victim, examples)
-    mine = relabel_with_clean_predictions(victim, examples)[shard::shards]
+    victim = Victim(model, SequenceEncoder(tokenizer, tokenization, 2048), name, device, "auto")
+    mine = attacked_examples(victim, args, task)[0][shard::shards]
     cfg = compose_attack(group, [f"attack={attack}"], mlm_dir and Path(mlm_dir), device, Path(tempfile.mkdtemp()))
     spec = build_attack(victim, cfg)
     victim.clear_cache()

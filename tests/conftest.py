@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -73,3 +75,30 @@ def quick_tiny_model(tmp_path_factory) -> Path:
     assert run_cli("train", "model=tiny-6mer", "dataset=motif/tata", f"run_dir={run_dir}", "progress=false",
                    *QUICK_TRAIN) == 0
     return run_dir
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every connection attempt fails at once and is counted: a test can prove there is no retry loop."""
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise socket.gaierror("network blocked by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    return attempts
+
+
+@pytest.fixture(params=["offline", "online"])
+def blocked_hub(request, monkeypatch, no_network):
+    """HF_HUB_OFFLINE=1, or offline mode off with the network blocked: both must end in the same clear line."""
+    if request.param == "offline":
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    else:
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        from huggingface_hub import constants
+
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    return SimpleNamespace(mode=request.param, attempts=no_network)

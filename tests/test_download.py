@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tarfile
@@ -17,32 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from huggingface_hub import constants
 
 from genoarmory import hub
 from genoarmory.commands import download
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DNABERT2 = "zhihan1996/DNABERT-2-117M"  # conf/model/dnabert2.yaml's hub_id, revision main
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise socket.gaierror("network blocked by the test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-
-
-@pytest.fixture(params=["offline", "online"])
-def blocked_hub(request, monkeypatch, no_network):
-    if request.param == "offline":
-        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    else:
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    return request.param
 
 
 @pytest.fixture(scope="module")

@@ -84,22 +84,25 @@ def families(tmp_path, shared):
     return out
 
 
-def _shared():
+FAMILY_NAMES = ["nt (esm, 6-mer)", "hyenadna/caduceus-like (char)", "genomeocean-like (mistral, bpe, pad=eos)",
+                "dnabert1 (overlapping 6-mer)", "dnabert2 tokenizer (bpe)"]
+
+
+def family_victim(tmp_path, name: str) -> tuple[Victim, str]:
+    """(victim, tokenization) of one family; skips when it needs ../shared and that is absent."""
     from conftest import SHARED
 
-    return SHARED if SHARED.is_dir() else None
-
-
-@pytest.mark.parametrize("name", ["nt (esm, 6-mer)", "hyenadna/caduceus-like (char)",
-                                  "genomeocean-like (mistral, bpe, pad=eos)", "dnabert1 (overlapping 6-mer)",
-                                  "dnabert2 tokenizer (bpe)"])
-def test_family(tmp_path, name):
-    fams = families(tmp_path, _shared())
+    fams = families(tmp_path, SHARED if SHARED.is_dir() else None)
     if name not in fams:
         pytest.skip("../shared (the real DNABERT-2 tokenizer) absent")
     model, tok, tokenization = fams[name]()
-    encoder = SequenceEncoder(tok, tokenization, 512)
-    victim = Victim(model, encoder, name)
+    return Victim(model, SequenceEncoder(tok, tokenization, 512), name), tokenization
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_family(tmp_path, name):
+    victim, tokenization = family_victim(tmp_path, name)
+    encoder = victim.encoder
     # spans: in order, inside the sequence, specials None, covering every nucleotide
     for seq in SEQS:
         spans = victim.token_spans(seq)
@@ -116,7 +119,7 @@ def test_family(tmp_path, name):
     np.testing.assert_allclose(batched, single, atol=1e-5)
     # save -> reload through the project loader gives the same predictions
     folder = tmp_path / "saved"
-    save_pretrained(model, tok, folder)
+    save_pretrained(victim.model, encoder.tokenizer, folder)
     model2, tok2 = load_classifier(folder, 2)
     again = Victim(model2, SequenceEncoder(tok2, tokenization, 512), name).predict_proba(SEQS, use_cache=False)
     np.testing.assert_allclose(batched, again, atol=1e-5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 import tarfile
 import zipfile
 from types import SimpleNamespace
@@ -17,31 +16,6 @@ from genoarmory import hub
 from genoarmory.errors import UserError
 
 DNABERT2 = "zhihan1996/DNABERT-2-117M"
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every connection attempt fails at once and is counted: a test can prove there is no retry loop."""
-    attempts = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise socket.gaierror("network blocked by the test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    return attempts
-
-
-@pytest.fixture(params=["offline", "online"])
-def blocked_hub(request, monkeypatch, no_network):
-    """HF_HUB_OFFLINE=1, or offline mode off with the network blocked: both must end in the same clear line."""
-    if request.param == "offline":
-        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    else:
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    return SimpleNamespace(mode=request.param, attempts=no_network)
 
 
 def hf_folder(root, files: dict[str, str]):

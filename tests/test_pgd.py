@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from conftest import run_cli
+from test_families import FAMILY_NAMES
 
 
 def random_victim(kind: str, seed: int = 0, dropout: float = 0.3):
@@ -140,26 +141,18 @@ def test_pgd_attack_cli_records_both_outcomes(quick_tiny_model, tmp_path):
     assert summary["realised_asr"] == summary["asr"] and summary["average_gradient_queries"] == 10
 
 
-@pytest.mark.parametrize("name", ["nt (esm, 6-mer)", "hyenadna/caduceus-like (char)",
-                                  "genomeocean-like (mistral, bpe, pad=eos)", "dnabert1 (overlapping 6-mer)",
-                                  "dnabert2 tokenizer (bpe)"])
+@pytest.mark.parametrize("name", FAMILY_NAMES)
 def test_pgd_realisation_and_attribution_work_on_every_family(tmp_path, name):
     """Random small models of each real architecture and tokenization (tests/test_families.py)."""
-    from test_families import SEQS, _shared, families
+    from test_families import SEQS, family_victim
 
     from genoarmory.attacks.attribution import AttributionItem, NucleotideAttribution
     from genoarmory.attacks.constraints import ThreatModel
     from genoarmory.attacks.pgd import PGDSettings
     from genoarmory.attacks.recipes.pgd import PGDItem, PGDRealiser
-    from genoarmory.models.encoding import SequenceEncoder
-    from genoarmory.models.victim import Victim
     from genoarmory.sequence import apply_edits
 
-    fams = families(tmp_path, _shared())
-    if name not in fams:
-        pytest.skip("../shared (the real DNABERT-2 tokenizer) absent")
-    model, tok, tokenization = fams[name]()
-    victim = Victim(model, SequenceEncoder(tok, tokenization, 512), name)
+    victim, _ = family_victim(tmp_path, name)
     seqs = SEQS[1:4]  # 40, 57, 64 nt: several token counts, batched without padding
     items = [PGDItem(s, 0, 1.0, set(), seed) for seed, s in enumerate(seqs)]
     # a radius far beyond the paper's, so that rows do cross to other tokens and realisation is exercised

@@ -18,6 +18,8 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
+from genoarmory.attacks.search import FilterRequest
+
 ORIGINALS_KEPT = 1024  # reference hidden states kept (the examples in flight need only theirs)
 
 
@@ -27,8 +29,6 @@ class EncoderSimilarity:
         self._refs: OrderedDict[str, tuple[torch.Tensor, np.ndarray]] = OrderedDict()
 
     def __call__(self, original: str, candidates: list[str], edit_lists: list[list]) -> np.ndarray:
-        from genoarmory.attacks.search import FilterRequest
-
         return self.many([FilterRequest(self, original, candidates, edit_lists)])[0]
 
     @torch.inference_mode()

@@ -8,6 +8,7 @@ replacement token must cover as many nucleotides as the one it replaces (length 
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from typing import Protocol
 
 import numpy as np
@@ -18,6 +19,7 @@ from genoarmory.models.victim import CudaInference
 from genoarmory.sequence import BASES, Edit, other_bases
 
 Span = tuple[int, int]
+TABLES_KEPT = 8192  # MLM tables prepared ahead (examples in flight are at most attack.parallel ahead)
 
 
 def is_dna(token: str) -> bool:
@@ -96,7 +98,7 @@ class MLMProposals:
             if t:
                 self._text_key.setdefault(t, i)
         self._key = np.array([self._text_key[t] if t else -2 for t in dna])
-        self._ready: dict[str, _TokenTable] = {}
+        self._ready: OrderedDict[str, _TokenTable] = OrderedDict()  # prepared ahead, taken by `prepare`
 
     def prepare_many(self, originals: list[str]) -> None:
         if not self.batched:
@@ -106,6 +108,8 @@ class MLMProposals:
             part = todo[i:i + self.chunk]
             for seq, top in zip(part, self._top_tokens(part)):
                 self._ready[seq] = self._table(seq, top)
+        while len(self._ready) > TABLES_KEPT:  # tables of examples skipped before `prepare` are never taken
+            self._ready.popitem(last=False)
 
     def prepare(self, original, rng):
         table = self._ready.pop(original, None)
