@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 
-from genoarmory.metrics import attack_metrics
+from genoarmory.metrics.compute import attack_metrics
 
 SELECTION_KEYS = ("name", "split", "limit", "seed", "shard")
 

@@ -26,14 +26,14 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from genoarmory.errors import FailedJob, UserError
+from genoarmory.metrics.registry import TRAIN_METRICS, keys
 from genoarmory.results import write_text_atomic
 
 JOB_FILE = "sweep_job.json"
 LAST_SWEEP = {"failed": 0, "jobs": 0}  # set by on_multirun_end, in the submitting process, for the exit code
 TABLE = "sweep_summary"
-# Key metrics, in this order, when any job has them (attack/defend summaries, then train metrics).
-METRICS = ("n_examples", "origin_acc", "after_attack_acc", "asr", "dsr", "average_queries", "perturbation_rate",
-           "clean_mcc", "adv_mcc", "accuracy", "f1", "mcc", "n_test")
+# Key metrics, in the registry's order, when any job has them (attack/defend summaries, then train metrics).
+METRICS = keys("table") + keys("table", TRAIN_METRICS)
 RESULT_FILES = ("summary.json", "metrics.json")
 
 

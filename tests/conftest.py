@@ -34,22 +34,7 @@ def shared_dir() -> Path:
     return SHARED
 
 
-def compose(overrides: list[str] | None = None):
-    """The composed config exactly as the CLI would build it (no Hydra run)."""
-    from hydra import compose as hydra_compose, initialize_config_dir
-
-    with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
-        return hydra_compose("config", overrides=list(overrides or []) + ["progress=false"])
-
-
-def embedded_default(limit: int):
-    """(cfg, task, victim, examples): the embedded default's victim and `limit` of its examples."""
-    from genoarmory.data import evaluation_examples, load_task
-    from genoarmory.models.load import load_victim
-
-    cfg = compose([f"dataset.limit={limit}"])
-    task = load_task(cfg)
-    return cfg, task, load_victim(cfg, task), evaluation_examples(cfg, task)
+from genoarmory.testing import compose, embedded_default  # noqa: E402,F401  (shared by the tests)
 
 
 def run_cli(*argv: str) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from genoarmory.testing import loose_record
 from scipy.stats import binom
 
 from genoarmory.analysis.edits import edit_statistics, offsets_from_motifs, span_coverage
@@ -25,9 +27,9 @@ def record(seq, positions, spans=None, status="success", alt=None, label=1):
     for p, _, a in edits:
         adv[p] = a
     meta = {} if spans is None else {"motif_spans": spans}
-    return {"id": f"test:{id(edits)}", "label": label, "sequence": seq, "status": status,
-            "adv_sequence": "".join(adv) if status == "success" else None,
-            "edits": edits if status == "success" else [], "meta": meta}
+    return loose_record(id=f"test:{id(edits)}", label=label, sequence=seq, status=status,
+                        adv_sequence="".join(adv) if status == "success" else None,
+                        edits=edits if status == "success" else [], meta=meta)
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +111,8 @@ def test_created_sites_on_motif_free_examples(rng):
         seq = "G" * 30 + random_sequence(rng, 40).replace("T", "C") + "G" * 30  # no T: no TATA anywhere
         adv = seq[:50] + tbp + seq[57:]
         edits = [[50 + i, seq[50 + i], tbp[i]] for i in range(7) if seq[50 + i] != tbp[i]]
-        free.append({"id": "x", "label": 0, "sequence": seq, "status": "success", "adv_sequence": adv,
-                     "edits": edits, "meta": {"motif_spans": []}})
+        free.append(loose_record(**{"id": "x", "label": 0, "sequence": seq, "status": "success", "adv_sequence": adv,
+                     "edits": edits, "meta": {"motif_spans": []}}))
     [row] = enrichment_summary([spans_record] + free)["created_sites"]
     assert row["motif"] == "MA0108.3" and row["n_examples"] == 10
     assert row["hits_before"] == 0.0 and row["hits_after"] == 1.0 and row["examples_with_higher_score"] == 1.0
@@ -119,10 +121,10 @@ def test_created_sites_on_motif_free_examples(rng):
 def test_edit_statistics_numbers():
     seq = "ACGT" * 25  # 100 nt, GC 50 %
     records = [
-        {"status": "success", "sequence": seq, "edits": [[0, "A", "G"], [1, "C", "T"], [99, "T", "G"]]},
-        {"status": "success", "sequence": seq, "edits": [[4, "A", "C"]], "meta": {"motif_spans": [[2, 8, "M"]]}},
-        {"status": "failed", "sequence": seq, "edits": []},
-        {"status": "success", "sequence": seq, "edits": [[5, "A", "C"], [6, "G", "G"]]},  # bad ref, no-op
+        loose_record(**{"status": "success", "sequence": seq, "edits": [[0, "A", "G"], [1, "C", "T"], [99, "T", "G"]]}),
+        loose_record(**{"status": "success", "sequence": seq, "edits": [[4, "A", "C"]], "meta": {"motif_spans": [[2, 8, "M"]]}}),
+        loose_record(**{"status": "failed", "sequence": seq, "edits": []}),
+        loose_record(**{"status": "success", "sequence": seq, "edits": [[5, "A", "C"], [6, "G", "G"]]}),  # bad ref, no-op
     ]
     stats = edit_statistics(records)
     assert stats["n_used"] == 3 and stats["n_edits"] == 6
@@ -141,15 +143,15 @@ def test_edit_statistics_numbers():
 
 
 def test_position_bins_scale_with_length_and_offsets():
-    stats = edit_statistics([{"status": "success", "sequence": "A" * 500, "edits": [[0, "A", "C"], [499, "A", "C"]]}])
+    stats = edit_statistics([loose_record(**{"status": "success", "sequence": "A" * 500, "edits": [[0, "A", "C"], [499, "A", "C"]]})])
     counts, edges = position_histogram(stats)
     assert np.diff(edges)[0] == 5 and counts.sum() == 2 and counts[0] == 1 and counts[-1] == 1
-    recs = [{"status": "success", "sequence": "A" * 50, "edits": [[10, "A", "C"], [30, "A", "G"], [2, "A", "T"]],
-             "meta": {"motif_spans": [[10, 16, "M"], [25, 31, "N"]]}}]
+    recs = [loose_record(**{"status": "success", "sequence": "A" * 50, "edits": [[10, "A", "C"], [30, "A", "G"], [2, "A", "T"]],
+             "meta": {"motif_spans": [[10, 16, "M"], [25, 31, "N"]]}})]
     assert offsets_from_motifs(recs) == [0, 5, -8]
     counts, edges = offset_histogram({"motif_offsets": [0, 5, -8]})
     assert counts.sum() == 3 and edges[0] == -8 and edges[-1] == 6
-    cover = span_coverage(recs + [{"sequence": "A" * 50, "meta": {"motif_spans": []}}], 50)
+    cover = span_coverage(recs + [loose_record(**{"sequence": "A" * 50, "meta": {"motif_spans": []}})], 50)
     assert cover[10] == 0.5 and cover[16] == 0 and cover[:10].sum() == 0 and cover.sum() == pytest.approx(6)
 
 

@@ -11,8 +11,10 @@ from conftest import compose, embedded_default, run_cli
 from genoarmory.attacks.engine import SelfCheckError, run_attack
 from genoarmory.attacks.recipes import build_attack
 from genoarmory.errors import UserError
-from genoarmory.metrics import attack_metrics
-from genoarmory.results import RecordWriter, read_records
+from genoarmory.metrics.compute import attack_metrics
+from genoarmory.testing import loose_record
+from genoarmory.results import RecordWriter
+from genoarmory.testing import read_json_records
 from genoarmory.sequence import apply_edits, gc_content
 
 RECORD_FIELDS = {"id", "label", "sequence", "clean_pred", "clean_probs", "status", "adv_sequence", "adv_pred",
@@ -30,7 +32,8 @@ def attack(tmp_path, overrides, setup):
     cfg = compose(["dataset.limit=8", *overrides])
     _, task, victim, examples = setup
     with RecordWriter(tmp_path) as writer:
-        return run_attack(build_attack(victim, cfg), victim, examples, writer, int(cfg.seed), "test", 8, False)
+        records = run_attack(build_attack(victim, cfg), victim, examples, writer, int(cfg.seed), "test", 8, False)
+    return [r.to_json() for r in records]
 
 
 def strip(records):
@@ -40,7 +43,7 @@ def strip(records):
 @pytest.mark.parametrize("name", ["bertattack", "textfooler", "random"])
 def test_cli_writes_records_and_summary(tmp_path, name):
     assert run_cli("attack", f"attack={name}", "dataset.limit=8", f"run_dir={tmp_path}", "progress=false") == 0
-    records = read_records(tmp_path / "records.jsonl")
+    records = read_json_records(tmp_path / "records.jsonl")
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert len(records) == 8 and all(RECORD_FIELDS <= set(r) for r in records)
     assert SUMMARY_FIELDS <= set(summary)
@@ -71,7 +74,7 @@ def test_resume_ends_with_the_records_of_an_uninterrupted_run(tmp_path, default_
     with pytest.warns(UserWarning, match="torn last record"):
         resumed = attack(tmp_path / "part", ["attack=random"], default_setup)
     assert strip(resumed) == strip(full)
-    assert len(read_records(tmp_path / "part" / "records.jsonl")) == len(full)
+    assert len(read_json_records(tmp_path / "part" / "records.jsonl")) == len(full)
 
 
 def test_gc_and_protected_constraints(tmp_path, default_setup):
@@ -109,8 +112,8 @@ def test_targeted_goal_needs_a_valid_target(tmp_path, default_setup):
 
 def test_metrics_definitions():
     def rec(label, clean, status, adv=None, q=10, edits=(), rate=0.0):
-        return {"label": label, "clean_pred": clean, "status": status, "adv_pred": adv if adv is not None else clean,
-                "queries": q, "edits": list(edits), "perturbation_rate": rate}
+        return loose_record(label=label, clean_pred=clean, status=status, adv_pred=adv if adv is not None else clean,
+                            queries=q, edits=list(edits), perturbation_rate=rate)
 
     records = [rec(1, 1, "success", 0, q=20, edits=[(0, "A", "C")], rate=0.01), rec(0, 0, "failed", q=40),
                rec(1, 0, "skipped", q=1), rec(0, 0, "success", 1, q=30, edits=[(1, "A", "G")] * 3, rate=0.03)]

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from conftest import run_cli
-from genoarmory.results import read_records
+from genoarmory.testing import read_json_records
 
 TRAIN = "sequence,label\n" + "".join(f"{'ACGT' * 10 + 'AC'[i % 2] * 4},{i % 2}\n" for i in range(8))
 GOOD = "ACGTTGCAACGGTACCATGA"
@@ -86,11 +86,11 @@ def test_n_under_skip_drops_the_example_and_under_replace_becomes_a_base(tmp_pat
     gue_task(tmp_path / "gue", f"sequence,label\n{GOOD},0\nACGNTACGNNACGTACGTAA,1\n{GOOD[::-1]},1\n")
     argv, run_dir = attack(tmp_path, quick_tiny_model, "sequence.policy=skip")
     assert run_cli(*argv) == 0
-    assert [r["id"] for r in read_records(run_dir / "records.jsonl")] == ["test:2", "test:4"]
+    assert [r["id"] for r in read_json_records(run_dir / "records.jsonl")] == ["test:2", "test:4"]
 
     argv, run_dir = attack(tmp_path, quick_tiny_model, "sequence.policy=replace", f"run_dir={tmp_path / 'replace'}")
     assert run_cli(*argv) == 0
-    replaced = {r["id"]: r["sequence"] for r in read_records(tmp_path / "replace" / "records.jsonl")}
+    replaced = {r["id"]: r["sequence"] for r in read_json_records(tmp_path / "replace" / "records.jsonl")}
     assert len(replaced["test:3"]) == 20 and set(replaced["test:3"]) <= set("ACGT")
     assert replaced["test:3"][:3] + replaced["test:3"][4:8] == "ACGTACG"
 
@@ -105,7 +105,7 @@ def test_a_sequence_longer_than_the_model_is_an_error_or_truncated_with_a_warnin
 
     with pytest.warns(UserWarning, match=r"1 sequences exceed 30 tokens .*test.csv:3.*truncating"):
         assert run_cli(*argv, "sequence.too_long=truncate") == 0
-    assert len(read_records(run_dir / "records.jsonl")) == 2
+    assert len(read_json_records(run_dir / "records.jsonl")) == 2
 
 
 def test_a_model_id_absent_locally_while_offline(tmp_path, quick_tiny_model, capsys, monkeypatch):

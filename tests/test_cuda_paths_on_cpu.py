@@ -54,7 +54,7 @@ def rounding_victim(victim, examples):
 def attack_records(tmp_path, spec, victim, examples, name):
     victim.clear_cache()
     with RecordWriter(tmp_path / name) as writer:
-        return run_attack(spec, victim, examples, writer, 0, "t", 4, False)
+        return [r.to_json() for r in run_attack(spec, victim, examples, writer, 0, "t", 4, False)]
 
 
 def test_successes_are_decided_in_float32_under_reduced_precision(tmp_path, setup, monkeypatch):

@@ -14,7 +14,7 @@ from genoarmory.defenses.freelb import ascend, freelb_loss, initial_delta
 from genoarmory.models.encoding import SequenceEncoder
 from genoarmory.models.tiny import compositional_embeddings, save_pretrained
 from genoarmory.models.tiny_tokenizers import build_tiny_tokenizer
-from genoarmory.training import classification_loss
+from genoarmory.models.training import classification_loss
 
 
 def no_cpg_dna(rng, n, length=60):
@@ -133,7 +133,9 @@ def test_load_victim_wraps_an_adfar_folder(kmer_parts, tmp_path):
     from conftest import compose
 
     from genoarmory.data import Task
+    from genoarmory.errors import UserError
     from genoarmory.models.load import load_victim
+    from genoarmory.models.wrappers import WRAPPER_FILE
 
     tokenizer, encoder, classifier = kmer_parts
     far = FrequencyRandomiser(np.full((len(tokenizer), 1), -1), np.zeros(len(tokenizer), bool), 0.2)
@@ -148,4 +150,7 @@ def test_load_victim_wraps_an_adfar_folder(kmer_parts, tmp_path):
     assert not [m for m in quantized.model.modules() if type(m) is torch.nn.Linear]
     assert quantized.predict_proba(["ACGTAC" * 5]).shape == (1, 3)
     (tmp_path / "adfar_head.safetensors").unlink()
+    with pytest.raises(UserError, match="broken ADFAR head"):  # the folder still says it is wrapped
+        load_victim(cfg, Task("t", 3, {}))
+    (tmp_path / WRAPPER_FILE).unlink()
     assert not isinstance(load_victim(cfg, Task("t", 3, {})).model, AdfarClassifier)

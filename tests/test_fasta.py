@@ -11,7 +11,7 @@ from conftest import compose, run_cli
 from genoarmory.data import evaluation_examples, load_task
 from genoarmory.data.fasta import load_fasta_task
 from genoarmory.errors import UserError
-from genoarmory.results import read_records
+from genoarmory.testing import read_json_records
 
 
 def write(path: Path, text: str, newline: str = "\n", bom: bool = False) -> Path:
@@ -110,6 +110,6 @@ def test_attack_on_a_fasta_file_end_to_end(tmp_path, quick_tiny_model):
                        "dataset=fasta", f"dataset.path={fasta}", "progress=false", f"run_dir={run_dir}") == 0
     finally:
         torch.set_num_threads(before)
-    records = read_records(run_dir / "records.jsonl")
+    records = read_json_records(run_dir / "records.jsonl")
     assert [r["id"] for r in records] == [f"test:seq{i}" for i in range(4)]
     assert all(len(r["sequence"]) == 60 for r in records)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import errno
+import json
 import os
 import shutil
 from pathlib import Path
@@ -17,10 +18,13 @@ from pathlib import Path
 import pytest
 import torch
 
-import genoarmory.results as results
+import genoarmory.results.files as results_files
+import genoarmory.results.jsonl as results_jsonl
 from conftest import run_cli
 from genoarmory.errors import UserError
-from genoarmory.results import RecordWriter, read_records
+from genoarmory.results import RecordWriter
+from genoarmory.results.lock import LOCK_FILE
+from genoarmory.testing import read_json_records, record
 
 N = 10
 
@@ -95,13 +99,18 @@ class FullDisk:
 
 
 def patch_records_open(monkeypatch, make):
-    """Route results.py's open() of records.jsonl for appending through `make(real_open, path, mode)`."""
+    """Route results/jsonl.py's open() of records.jsonl for appending through `make(real_open, path, mode)`."""
     def fake_open(path, mode="r", *args, **kwargs):
         if str(path).endswith("records.jsonl") and "a" in mode:
             return make(builtins.open, path, mode, *args, **kwargs)
         return builtins.open(path, mode, *args, **kwargs)
 
-    monkeypatch.setattr(results, "open", fake_open, raising=False)
+    monkeypatch.setattr(results_jsonl, "open", fake_open, raising=False)
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """What a run folder holds (its lock file aside: taking the lock is not writing a result)."""
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name != LOCK_FILE}
 
 
 def one_line_error(capsys) -> str:
@@ -124,14 +133,14 @@ def test_full_disk_mid_record_is_one_line_keeps_records_and_resumes(reference, i
     data = (interrupted / "records.jsonl").read_bytes()
     assert data.startswith(before) and not data.endswith(b"\n")  # old records untouched; a torn tail
     with pytest.warns(UserWarning, match="torn last record dropped"):
-        kept = read_records(interrupted / "records.jsonl")
-    expected = read_records(reference / "records.jsonl")
+        kept = read_json_records(interrupted / "records.jsonl")
+    expected = read_json_records(reference / "records.jsonl")
     assert comparable(kept) == comparable(expected[:5])
 
     monkeypatch.undo()
     with pytest.warns(UserWarning, match="torn last record dropped"):
         assert run_cli(*settings(quick_tiny_model, interrupted)) == 0
-    assert comparable(read_records(interrupted / "records.jsonl")) == comparable(expected)
+    assert comparable(read_json_records(interrupted / "records.jsonl")) == comparable(expected)
 
 
 def test_a_disk_already_full_keeps_every_file_whole_and_leaves_no_temp_file(reference, tmp_path, quick_tiny_model,
@@ -139,21 +148,21 @@ def test_a_disk_already_full_keeps_every_file_whole_and_leaves_no_temp_file(refe
     """Nothing fits (every fsync fails): the rewrite of config.yaml and summary.json must not cut them."""
     run_dir = tmp_path / "run"
     shutil.copytree(reference, run_dir)
-    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    before = files(run_dir)
 
     def no_space(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(results.os, "fsync", no_space)
+    monkeypatch.setattr(results_files.os, "fsync", no_space)
     assert run_cli(*settings(quick_tiny_model, run_dir)) == 2
     error = one_line_error(capsys)
     assert "No space left on device" in error and str(run_dir / "config.yaml") in error
-    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before
+    assert files(run_dir) == before
 
 
 def test_read_only_run_dir_is_one_line_and_changes_nothing(reference, interrupted, quick_tiny_model, monkeypatch,
                                                            capsys):
-    before = {p.name: p.read_bytes() for p in interrupted.iterdir()}
+    before = files(interrupted)
     if os.geteuid() == 0:  # root writes through permissions: simulate the file system refusing
         def read_only(real, *args, **kwargs):
             raise OSError(errno.EROFS, os.strerror(errno.EROFS))
@@ -168,32 +177,45 @@ def test_read_only_run_dir_is_one_line_and_changes_nothing(reference, interrupte
         interrupted.chmod(0o755)
     error = one_line_error(capsys)
     assert "cannot write records" in error and str(interrupted / "records.jsonl") in error
-    assert {p.name: p.read_bytes() for p in interrupted.iterdir()} == before
+    assert files(interrupted) == before
+
+
+def line(i: int) -> bytes:
+    return json.dumps(record(f"x{i}").to_json(), separators=(",", ":")).encode()
 
 
 def test_a_torn_last_line_is_dropped_with_a_warning_and_the_file_cut_back(tmp_path):
     with RecordWriter(tmp_path) as w:
         for i in range(3):
-            w.append({"id": f"x{i}", "value": i})
+            w.append(record(f"x{i}"))
     good = (tmp_path / "records.jsonl").read_bytes()
     with open(tmp_path / "records.jsonl", "ab") as f:
-        f.write(b'{"id":"x3","val')
+        f.write(line(3)[:30])
     with pytest.warns(UserWarning, match=r"records.jsonl:4: torn last record dropped"):
         w = RecordWriter(tmp_path)
     assert w.done == {"x0", "x1", "x2"} and (tmp_path / "records.jsonl").read_bytes() == good
-    w.append({"id": "x3", "value": 3})
+    w.append(record("x3"))
     w.close()
-    assert [r["id"] for r in read_records(tmp_path / "records.jsonl")] == ["x0", "x1", "x2", "x3"]
+    assert [r["id"] for r in read_json_records(tmp_path / "records.jsonl")] == ["x0", "x1", "x2", "x3"]
 
 
 def test_a_complete_json_without_its_line_end_is_still_torn(tmp_path):
-    (tmp_path / "records.jsonl").write_bytes(b'{"id":"a"}\n{"id":"b"}')
+    (tmp_path / "records.jsonl").write_bytes(line(0) + b"\n" + line(1))
     with pytest.warns(UserWarning, match="torn"):
-        assert [r["id"] for r in RecordWriter(tmp_path).records] == ["a"]
+        assert [r.id for r in RecordWriter(tmp_path).records] == ["x0"]
 
 
 def test_a_corrupt_line_in_the_middle_is_an_error_naming_it(tmp_path):
-    (tmp_path / "records.jsonl").write_bytes(b'{"id":"a"}\nnot json\n{"id":"c"}\n')
+    data = line(0) + b"\nnot json\n" + line(2) + b"\n"
+    (tmp_path / "records.jsonl").write_bytes(data)
     with pytest.raises(UserError, match=r"records.jsonl:2: corrupt record"):
         RecordWriter(tmp_path)
-    assert (tmp_path / "records.jsonl").read_bytes() == b'{"id":"a"}\nnot json\n{"id":"c"}\n'
+    assert (tmp_path / "records.jsonl").read_bytes() == data
+
+
+def test_a_corrupt_last_line_with_its_line_end_is_an_error_not_a_torn_write(tmp_path):
+    data = line(0) + b"\n" + line(1)[:-5] + b"\n"
+    (tmp_path / "records.jsonl").write_bytes(data)
+    with pytest.raises(UserError, match=r"records.jsonl:2: corrupt record"):
+        RecordWriter(tmp_path)
+    assert (tmp_path / "records.jsonl").read_bytes() == data

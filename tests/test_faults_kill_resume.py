@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from genoarmory.results import read_records
+from genoarmory.testing import read_json_records
 
 REPO = Path(__file__).resolve().parents[1]
 N_EXAMPLES, N_KILLS, SEED = 200, 10, 20261129
@@ -106,7 +106,7 @@ def test_sigkill_at_random_points_then_resume_equals_one_uninterrupted_run(tmp_p
 
     server.start([*argv, f"run_dir={reference_dir}"])
     assert server.wait() == 0, server.log.read_text()[-3000:]
-    reference = read_records(reference_dir / "records.jsonl")
+    reference = read_json_records(reference_dir / "records.jsonl")
     assert len(reference) == N_EXAMPLES
 
     rng = random.Random(SEED)
@@ -127,7 +127,7 @@ def test_sigkill_at_random_points_then_resume_equals_one_uninterrupted_run(tmp_p
     server.start([*argv, f"run_dir={killed_dir}"])  # the final resume runs to the end
     assert server.wait() == 0, server.log.read_text()[-3000:]
 
-    resumed = read_records(records)
+    resumed = read_json_records(records)
     ids = [r["id"] for r in resumed]
     assert kills == N_KILLS
     assert len(ids) == len(set(ids)) == N_EXAMPLES, "records lost or duplicated"

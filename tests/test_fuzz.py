@@ -24,7 +24,7 @@ from conftest import run_cli
 from genoarmory.data.csv_tasks import read_labelled_csv
 from genoarmory.data.fasta import load_fasta_task
 from genoarmory.errors import UserError
-from genoarmory.results import read_records
+from genoarmory.testing import read_json_records
 from genoarmory.sequence import POLICIES
 
 FUZZ = settings(max_examples=300, deadline=None, derandomize=True, database=None,
@@ -246,6 +246,6 @@ def test_attack_on_a_fuzzed_csv_writes_a_whole_run_or_nothing(tmp_path_factory, 
         return
     VALID["cli"] += 1
     summary_n = json.loads((run_dir / "summary.json").read_text())["n_examples"]
-    records = read_records(run_dir / "records.jsonl")
+    records = read_json_records(run_dir / "records.jsonl")
     assert 1 <= len(records) == summary_n <= 3
-    assert sorted(p.name for p in run_dir.iterdir()) == ["config.yaml", "records.jsonl", "summary.json"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [".genoarmory.lock", "config.yaml", "records.jsonl", "summary.json"]

@@ -92,7 +92,7 @@ def test_build_splits_counts_and_rejections(planted):
     adversarial = {s: [r for r in rows if r["is_adversarial"]] for s, rows in t.items()}
     assert len(adversarial["train"]) == 5  # 5 good; leak removed, broken rejected, failed skipped, twin deduplicated
     assert len(adversarial["validation"]) == 3 and len(adversarial["test_adversarial"]) == 4
-    assert m["rejected"] == {"edit list does not rebuild the adversarial sequence": 1}
+    assert m["rejected"] == {"edits do not apply to the sequence (edit 3:N>A does not match base 'A')": 1}
     assert m["removed_as_test_derived"]["train"] == 1 and m["duplicates_removed"]["train"] == 1
     assert [r["sequence"] for r in t["test"]] == [e.sequence for e in task.split("test")]  # the clean test split
     assert not any(r["is_adversarial"] for r in t["test"])

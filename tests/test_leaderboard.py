@@ -208,7 +208,7 @@ def test_add_takes_a_sweep_folder(tmp_path):
 def test_add_errors_are_one_line(tmp_path, capsys):
     board = new_board(tmp_path)
     assert lb("add", tmp_path / "missing", "--board", board) == 2
-    assert "no summary.json" in capsys.readouterr().err
+    assert "no such run folder" in capsys.readouterr().err
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "summary.json").write_text("{not json")
     assert lb("add", tmp_path / "broken", "--board", board) == 2
@@ -216,9 +216,11 @@ def test_add_errors_are_one_line(tmp_path, capsys):
     assert "summary.json:1" in err and err.count("\n") == 1
 
 
-def fake_records(n: int = 24, seed: int = 0) -> list[dict]:
+def fake_records(n: int = 24, seed: int = 0):
     """AttackRecords shaped as the engine writes them (records.jsonl), with a planted motif span each."""
     import random
+
+    from genoarmory.results import AttackRecord
 
     rng = random.Random(seed)
     records = []
@@ -231,14 +233,14 @@ def fake_records(n: int = 24, seed: int = 0) -> list[dict]:
         for p, _, alt in edits:
             adv[p] = alt
         clean_pred = label if status != "skipped" else 1 - label
-        records.append({
+        records.append(AttackRecord.from_json({
             "id": f"test:{i}", "label": label, "sequence": sequence, "clean_pred": clean_pred,
             "clean_probs": [0.3, 0.7] if clean_pred else [0.7, 0.3], "status": status,
             "adv_sequence": "".join(adv) if edits else None, "adv_pred": 1 - label if status == "success" else clean_pred,
             "adv_probs": [0.5, 0.5], "edits": edits, "queries": 1 if status == "skipped" else 40 + i,
             "perturbation_rate": len(edits) / 100, "seconds": 0.1, "attack": "random", "seed": 42,
             "config_hash": "0" * 16, "meta": {"motif_spans": [[40, 47, "MA0108.3"]], "motif_strands": ["+"]},
-        })
+        }))
     return records
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from conftest import run_cli
-from genoarmory.results import read_records
+from genoarmory.testing import read_json_records
 
 METRICS = ("n_examples", "n_attacked", "n_success", "origin_acc", "after_attack_acc", "asr", "average_queries",
            "perturbation_rate", "average_edits", "clean_mcc", "adv_mcc", "clean_f1", "adv_f1", "flags", "config_hash")
@@ -53,7 +53,7 @@ def test_merged_shards_equal_the_unsharded_run(runs, capsys):
     assert merged["dataset"] == whole["dataset"] and merged["model"] == whole["model"]
     assert merged["dataset"]["shard"] is None
     assert [s["shard"] for s in merged["merged_from"]] == ["0/3", "1/3", "2/3"]
-    got, expected = read_records(runs / "merged" / "records.jsonl"), read_records(runs / "whole" / "records.jsonl")
+    got, expected = read_json_records(runs / "merged" / "records.jsonl"), read_json_records(runs / "whole" / "records.jsonl")
     assert [without_time(r) for r in got] == [without_time(r) for r in expected]
 
 
@@ -96,7 +96,8 @@ def test_refuses_shards_run_with_other_settings_naming_the_setting(runs, tmp_pat
 def test_refuses_missing_and_repeated_shards(runs, tmp_path, capsys):
     shards = copy_shards(runs, tmp_path)
     assert "missing shard(s) 1/3" in refused(capsys, shards[0], shards[2], "--out", tmp_path / "m")
-    assert "given twice" in refused(capsys, shards[0], shards[1], shards[2], shards[1], "--out", tmp_path / "m")
+    shutil.copytree(shards[1], tmp_path / "copy-of-1")  # the same shard in two folders
+    assert "given twice" in refused(capsys, shards[0], shards[1], shards[2], tmp_path / "copy-of-1", "--out", tmp_path / "m")
     edit_summary(shards[1], lambda s: s["config"]["dataset"].update(shard=None))
     assert "not a shard" in refused(capsys, *shards, "--out", tmp_path / "m")
     assert not (tmp_path / "m").exists()

@@ -99,7 +99,7 @@ def test_two_lanes_change_no_record(tmp_path, setup, attack):
         victim.clear_cache()
         with RecordWriter(tmp_path / str(lanes)) as writer:
             records = run_attack(build_attack(victim, cfg), victim, examples, writer, 0, "t", 6, False, lanes=lanes)
-        out.append([{k: v for k, v in r.items() if k != "seconds"} for r in records])
+        out.append([{k: v for k, v in r.to_json().items() if k != "seconds"} for r in records])
     assert out[0] == out[1]
 
 
@@ -140,6 +140,6 @@ def test_prepare_many_hook_sets_up_upcoming_examples_and_changes_no_record(tmp_p
         victim.clear_cache()
         with RecordWriter(tmp_path / str(len(out))) as writer:
             records = run_attack(s, victim, examples, writer, 0, "t", 4, False, lanes=2)
-        out.append([{k: v for k, v in r.items() if k != "seconds"} for r in records])
+        out.append([{k: v for k, v in r.to_json().items() if k != "seconds"} for r in records])
     assert out[0] == out[1]
     assert [s for c in calls for s in c] == [e.sequence for e in examples] and len(calls) < len(examples)

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from genoarmory.results import AttackRecord
+
 from genoarmory.analysis.edits import edit_statistics
 from genoarmory.analysis.enrichment import enrichment_summary
 from genoarmory.analysis.plots import PLOT_NAMES
@@ -36,7 +38,8 @@ def fake_run(run_dir: Path, attack: str, asr: float, n: int = 40, seed: int = 0,
         records.append({"id": f"test:{i}", "label": 1, "sequence": seq, "clean_pred": 1, "clean_probs": [0.1, 0.9],
                         "status": status, "adv_sequence": "".join(adv) if status == "success" else None,
                         "adv_pred": 0, "adv_probs": [0.8, 0.2], "edits": edits if status == "success" else [],
-                        "queries": 20, "perturbation_rate": 0.02, "seconds": 0.1,
+                        "queries": 20, "perturbation_rate": 0.02 if status == "success" else 0.0, "seconds": 0.1,
+                        "attack": attack, "seed": 0, "config_hash": "test",
                         "meta": {"motif_spans": [[start, start + 7, "MA0108.3"]]}})
     run_dir.mkdir(parents=True)
     (run_dir / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
@@ -44,6 +47,7 @@ def fake_run(run_dir: Path, attack: str, asr: float, n: int = 40, seed: int = 0,
                "average_queries": 20.0, "perturbation_rate": 0.02, "clean_mcc": 0.9, "adv_mcc": -0.4,
                "n_examples": n, "model": {"name": "tiny-6mer", "path": "/m"}, "attack": {"name": attack},
                "dataset": {"name": "motif/tata"}, "config": {}, "versions": {}, "flags": []}
+    records = [AttackRecord.from_json(r) for r in records]
     if with_enrichment:
         summary["motif_enrichment"] = enrichment_summary(records)
     (run_dir / "summary.json").write_text(json.dumps(summary))

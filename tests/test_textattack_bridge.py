@@ -143,7 +143,7 @@ def test_greedy_wir_through_textattack_matches_the_engine(quick_tiny_model, brid
         theirs_ = [int(i) for i in runner.attack.search_method._get_index_order(initial)[0]]
         return sorted(range(len(scores)), key=lambda i: (-scores[i], i)), theirs_, scores
 
-    attacked = [ex for ex, r in zip(examples, our_records) if r["status"] != "skipped"]
+    attacked = [ex for ex, r in zip(examples, our_records) if r.attacked]
     assert attacked
     for ex in attacked:
         our_order, their_order, scores = leave_one_out(ex)
@@ -162,7 +162,7 @@ def test_greedy_wir_through_textattack_matches_the_engine(quick_tiny_model, brid
     with RecordWriter(tmp_path / "textattack") as writer:
         their_records = run_attack(theirs, victim, examples, writer, seed=0, config_hash="x", show_progress=False)
     keys = ("id", "status", "adv_sequence", "edits", "queries", "adv_pred", "clean_pred")
-    assert [{k: r[k] for k in keys} for r in their_records] == [{k: r[k] for k in keys} for r in our_records]
+    assert [{k: getattr(r, k) for k in keys} for r in their_records] == [{k: getattr(r, k) for k in keys} for r in our_records]
 
 
 @pytest.mark.parametrize("search,settings", [

@@ -8,42 +8,48 @@ from __future__ import annotations
 
 import numpy as np
 
+from genoarmory.results.records import AttackRecord
+
 BASES = "ACGT"
 TRANSITIONS = {("A", "G"), ("G", "A"), ("C", "T"), ("T", "C")}  # purine<->purine, pyrimidine<->pyrimidine
 
 
-def selected(records: list[dict], statuses=("success",)) -> list[dict]:
-    return [r for r in records if r.get("status") in statuses]
+def selected(records: list[AttackRecord], statuses=("success",)) -> list[AttackRecord]:
+    return [r for r in records if r.status.value in statuses]
 
 
-def edits_of(record: dict) -> list[tuple[int, str, str]]:
-    return [(int(e[0]), str(e[1]), str(e[2])) for e in record.get("edits") or []]
+def edits_of(record: AttackRecord) -> list[tuple[int, str, str]]:
+    return [(int(e[0]), str(e[1]), str(e[2])) for e in record.edits]
 
 
 def gc_fraction(sequence: str) -> float:
     return (sequence.count("G") + sequence.count("C")) / len(sequence) if sequence else 0.0
 
 
-def spans_of(record: dict) -> list:
-    return (record.get("meta") or {}).get("motif_spans") or []
+def spans_of(record: AttackRecord) -> list:
+    return record.meta.get("motif_spans") or []
 
 
-def any_spans(records: list[dict]) -> bool:
-    return any(isinstance((r.get("meta") or {}).get("motif_spans"), list) for r in records)
+def has_spans(record: AttackRecord) -> bool:
+    return isinstance(record.meta.get("motif_spans"), list)
 
 
-def adversarial_sequence(record: dict) -> str:
+def any_spans(records: list[AttackRecord]) -> bool:
+    return any(has_spans(r) for r in records)
+
+
+def adversarial_sequence(record: AttackRecord) -> str:
     """The stored adversarial sequence, or the original with the edits applied (substitutions)."""
-    if record.get("adv_sequence"):
-        return record["adv_sequence"]
-    seq = list(record["sequence"])
+    if record.adv_sequence:
+        return record.adv_sequence
+    seq = list(record.sequence)
     for pos, _, alt in edits_of(record):
         if 0 <= pos < len(seq) and len(alt) == 1:
             seq[pos] = alt
     return "".join(seq)
 
 
-def edit_statistics(records: list[dict], statuses=("success",)) -> dict:
+def edit_statistics(records: list[AttackRecord], statuses=("success",)) -> dict:
     """Per-edit positions (absolute nt and position / length), the ref->alt count matrix over ACGT,
     the GC shift per example (percentage points, adversarial minus original), and edits per example."""
     used = selected(records, statuses)
@@ -53,7 +59,7 @@ def edit_statistics(records: list[dict], statuses=("success",)) -> dict:
     ref_mismatch = 0  # edits whose ref is not the original base at that position: a broken record
     per_example, gc_shift = [], []
     for r in used:
-        seq = r.get("sequence") or ""
+        seq = r.sequence
         edits = edits_of(r)
         per_example.append(len(edits))
         lengths.append(len(seq))
@@ -107,7 +113,7 @@ def _distance(pos: int, span) -> int:
     return 0 if start <= pos < end else min(abs(pos - start), abs(pos - end + 1))
 
 
-def offsets_from_motifs(records: list[dict]) -> list[int]:
+def offsets_from_motifs(records: list[AttackRecord]) -> list[int]:
     """For every edit of a record with ground-truth spans: its offset from the start of the nearest span
     (0 .. width-1 inside it; negative upstream, beyond the width downstream)."""
     offsets = []
@@ -118,10 +124,10 @@ def offsets_from_motifs(records: list[dict]) -> list[int]:
     return offsets
 
 
-def span_coverage(records: list[dict], length: int) -> np.ndarray | None:
+def span_coverage(records: list[AttackRecord], length: int) -> np.ndarray | None:
     """Per position, the fraction of records with a ground-truth motif span covering it (for shading the
     position plot); None when no record carries meta.motif_spans."""
-    with_spans = [r for r in records if isinstance((r.get("meta") or {}).get("motif_spans"), list)]
+    with_spans = [r for r in records if has_spans(r)]
     if not with_spans or length <= 0:
         return None
     cover = np.zeros(length)

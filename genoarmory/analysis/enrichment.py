@@ -34,7 +34,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import binom
 
-from genoarmory.analysis.edits import edits_of, selected
+from genoarmory.analysis.edits import any_spans, edits_of, selected, spans_of
+from genoarmory.results.records import AttackRecord
 
 NULL_MODEL = ("each edit uniform over its own sequence, independent; one-sided binomial test of edits inside "
               "motif regions against the edit-weighted mean motif coverage (conservative, Hoeffding 1956)")
@@ -104,19 +105,19 @@ def _enrichment(masks: list[np.ndarray], edit_positions: list[list[int]]) -> dic
     }
 
 
-def _span_masks(records: list[dict], motif_id: str | None) -> list[np.ndarray]:
+def _span_masks(records: list[AttackRecord], motif_id: str | None) -> list[np.ndarray]:
     masks = []
     for r in records:
-        mask = np.zeros(len(r.get("sequence") or ""), dtype=bool)
-        for start, end, mid, *_ in (r.get("meta") or {}).get("motif_spans") or []:
+        mask = np.zeros(len(r.sequence), dtype=bool)
+        for start, end, mid, *_ in spans_of(r):
             if motif_id is None or mid == motif_id:
                 mask[max(0, int(start)) : int(end)] = True
         masks.append(mask)
     return masks
 
 
-def _ground_truth(used: list[dict], positions: list[list[int]]) -> list[dict]:
-    ids = sorted({s[2] for r in used for s in (r.get("meta") or {}).get("motif_spans") or []})
+def _ground_truth(used: list[AttackRecord], positions: list[list[int]]) -> list[dict]:
+    ids = sorted({s[2] for r in used for s in spans_of(r)})
     rows = [{"motif": "any", "name": "all ground-truth motif spans", **_enrichment(_span_masks(used, None), positions)}]
     if len(ids) > 1:
         rows += [{"motif": mid, **_enrichment(_span_masks(used, mid), positions)} for mid in ids]
@@ -130,7 +131,7 @@ def _composition(codes: np.ndarray) -> tuple[float, ...]:
     return tuple(float(b) for b in rounded / rounded.sum())
 
 
-def _created_sites(used: list[dict], motif_ids: list[str], fpr: float) -> list[dict]:
+def _created_sites(used: list[AttackRecord], motif_ids: list[str], fpr: float) -> list[dict]:
     """Descriptive, for successful attacks on motif-free examples (label flipped towards 'has motif'):
     did the edits build the motif? Best-window PWM score before/after, and how many adversarial sequences
     reach the threshold at per-window FPR `fpr` (no p-value: the edits were chosen to fool the model)."""
@@ -138,10 +139,10 @@ def _created_sites(used: list[dict], motif_ids: list[str], fpr: float) -> list[d
     from genoarmory.data.motif import markov_background
     from genoarmory.data.pwm import encode, load_motif
 
-    free = [r for r in used if not ((r.get("meta") or {}).get("motif_spans"))]
+    free = [r for r in used if not spans_of(r)]
     if not free:
         return []
-    before = encode([r["sequence"] for r in free])
+    before = encode([r.sequence for r in free])
     after = encode([adversarial_sequence(r) for r in free])
     # the embedded tasks' own background, so thresholds match the ones that defined their labels
     background = tuple(float(x) for x in markov_background()[0])
@@ -162,10 +163,10 @@ def _created_sites(used: list[dict], motif_ids: list[str], fpr: float) -> list[d
     return rows
 
 
-def _scan(used: list[dict], positions: list[list[int]], panel, threshold_fpr: float, top_k: int) -> list[dict]:
+def _scan(used: list[AttackRecord], positions: list[list[int]], panel, threshold_fpr: float, top_k: int) -> list[dict]:
     from genoarmory.data.pwm import encode, load_motif
 
-    sequences = [r["sequence"] for r in used]
+    sequences = [r.sequence for r in used]
     codes = encode(sequences)
     background = _composition(codes)  # the scanned sequences' own composition
     lengths = np.array([len(s) for s in sequences])
@@ -193,16 +194,16 @@ def _scan(used: list[dict], positions: list[list[int]], panel, threshold_fpr: fl
     return rows
 
 
-def enrichment_summary(records: list[dict], statuses=("success",), panel=SCAN_PANEL,
+def enrichment_summary(records: list[AttackRecord], statuses=("success",), panel=SCAN_PANEL,
                        threshold_fpr: float = 1e-4, top_k: int = 5) -> dict:
     """Motif enrichment of the edits of records whose status is in `statuses` (see the module docstring
     for the null model). Ground-truth spans are used when the records carry meta.motif_spans, else a
     JASPAR scan. The headline fields repeat the first row ('any' span, or the motif with most hits)."""
-    used = [r for r in selected(records, statuses) if r.get("sequence") and edits_of(r)]
+    used = [r for r in selected(records, statuses) if r.sequence and edits_of(r)]
     positions = [[p for p, _, _ in edits_of(r)] for r in used]
-    has_spans = any(isinstance((r.get("meta") or {}).get("motif_spans"), list) for r in records)
+    with_truth = any_spans(records)
     out = {
-        "method": "ground_truth_spans" if has_spans else "jaspar_scan",
+        "method": "ground_truth_spans" if with_truth else "jaspar_scan",
         "null_model": NULL_MODEL,
         "statuses": list(statuses),
         "n_records": len(used),
@@ -211,9 +212,9 @@ def enrichment_summary(records: list[dict], statuses=("success",), panel=SCAN_PA
     if not used:
         out["motifs"] = []
         return out
-    if has_spans:
+    if with_truth:
         rows = _ground_truth(used, positions)
-        motif_ids = sorted({sp[2] for r in records for sp in (r.get("meta") or {}).get("motif_spans") or []})
+        motif_ids = sorted({sp[2] for r in records for sp in spans_of(r)})
         out["created_sites"] = _created_sites(used, motif_ids, CREATED_SITE_FPR)
     else:
         from genoarmory.data.pwm import JASPAR_RELEASE

@@ -147,7 +147,7 @@ def write_plots(stats: dict, records: list[dict], out_dir: Path, title: str) -> 
     """Draw the four plots into out_dir (created), return the written files."""
     plt = _pyplot()
     out_dir.mkdir(parents=True, exist_ok=True)
-    used = [r for r in records if r.get("status") in stats["statuses"]]
+    used = [r for r in records if r.status.value in stats["statuses"]]
     figures = {
         "positions": lambda: plot_positions(plt, stats, used, title),
         "substitutions": lambda: plot_substitutions(plt, stats, title),

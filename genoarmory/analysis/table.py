@@ -7,9 +7,10 @@ import io
 import json
 from pathlib import Path
 
+from genoarmory.metrics.registry import keys
+
 # The reference's field names first (its readers keep working), then ours; a column shows when any row has it.
-RUN_METRICS = ("n_examples", "origin_acc", "after_attack_acc", "asr", "dsr", "average_queries",
-               "perturbation_rate", "clean_mcc", "adv_mcc", "clean_f1", "adv_f1")
+RUN_METRICS = keys("table")  # the metric registry's, in its order
 BOARD_METRICS = ("n_examples", "clean_accuracy", "accuracy_under_attack", "asr", "dsr", "average_queries",
                  "perturbation_rate", "clean_mcc", "adv_mcc", "clean_f1", "adv_f1")
 FORMATS = ("table", "json", "csv", "markdown")

@@ -27,7 +27,7 @@ from genoarmory.attacks.goal import Goal, make_goal
 from genoarmory.attacks.search import AttackSpec, Budget, Confirm, FilterRequest, Outcome, greedy_search
 from genoarmory.data.example import Example
 from genoarmory.progress import progress
-from genoarmory.results import RecordWriter
+from genoarmory.results import AttackRecord, RecordWriter, Status, make_record
 from genoarmory.sequence import apply_edits
 
 
@@ -58,28 +58,10 @@ def example_rng(seed: int, example_id: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(example_id.encode())])
 
 
-def make_record(ex: Example, outcome: Outcome, queries: int, seconds: float, spec: AttackSpec, seed: int,
-                config_hash: str) -> dict:
-    success = outcome.status == "success"
-    final = outcome.adv_probs if outcome.adv_probs is not None else outcome.clean_probs
-    return {
-        "id": ex.id, "label": ex.label, "sequence": ex.sequence,
-        "clean_pred": int(outcome.clean_probs.argmax()), "clean_probs": [round(float(p), 6) for p in outcome.clean_probs],
-        "status": outcome.status,
-        "adv_sequence": outcome.adv_sequence if success else None,
-        "adv_pred": int(final.argmax()), "adv_probs": [round(float(p), 6) for p in final],
-        "edits": [list(e) for e in outcome.edits] if success else [],
-        "queries": queries if outcome.queries is None else outcome.queries,
-        "perturbation_rate": len(outcome.edits) / len(ex.sequence) if success else 0.0,
-        "seconds": round(seconds, 4),
-        "attack": spec.name, "seed": seed, "config_hash": config_hash, "meta": ex.meta, **outcome.extra,
-    }
-
-
 def self_check(victim, finished: list[tuple[_Active, Outcome]]) -> None:
     """A success decided by a fresh float32 pass (a `Confirm`) was re-scored already; every other one gets a
     fresh pass now (float32 where queries run in bf16)."""
-    wins = [(a, o) for a, o in finished if o.status == "success"]
+    wins = [(a, o) for a, o in finished if o.status is Status.SUCCESS]
     if not wins:
         return
     unconfirmed = [o.adv_sequence for a, o in wins if o.adv_sequence not in a.confirmed]
@@ -225,16 +207,16 @@ def _launch(victim, lane: _Lane) -> None:
 
 def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: RecordWriter, seed: int,
                config_hash: str, parallel: int | str = "auto", show_progress: bool = True,
-               search_fn: Callable = greedy_search, lanes: int | None = None) -> list[dict]:
+               search_fn: Callable = greedy_search, lanes: int | None = None) -> list[AttackRecord]:
     """Attack every example not yet in `writer`; returns all records (earlier ones included).
     `lanes`: how many groups of examples alternate on the victim (None: 2 on CUDA, else 1)."""
     search_fn = spec.search or search_fn  # recipes with their own search (PGD, the TextAttack bridge)
     parallel = resolve_parallel(parallel, victim)
     queue = [e for e in examples if e.id not in writer.done]
     bar = progress(len(examples), f"attack {spec.name}", show_progress, initial=len(examples) - len(queue))
-    attacked = sum(r["status"] != "skipped" for r in writer.records)
-    wins = sum(r["status"] == "success" for r in writer.records)
-    done: dict[int, dict] = {}
+    attacked = sum(r.attacked for r in writer.records)
+    wins = sum(r.succeeded for r in writer.records)
+    done: dict[int, AttackRecord] = {}
     next_write, next_start = 0, 0
 
     prepare_many = getattr(spec.transformation, "prepare_many", None)
@@ -265,7 +247,7 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
         self_check(victim, finished)
         for a, outcome in finished:
             done[a.index] = make_record(a.example, outcome, len(a.seen), time.perf_counter() - a.started,
-                                        spec, seed, config_hash)
+                                        spec.name, seed, config_hash)
         _launch(victim, lane)
 
     lanes_ = [_Lane(size) for size in lane_sizes(parallel, victim, lanes)]
@@ -282,8 +264,8 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
                 record = done.pop(next_write)
                 writer.append(record)
                 next_write += 1
-                attacked += record["status"] != "skipped"
-                wins += record["status"] == "success"
+                attacked += record.attacked
+                wins += record.succeeded
                 bar.update(1)
                 bar.set_postfix(asr=f"{wins / max(1, attacked):.2f}", queries=victim.queries)
     bar.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from genoarmory.attacks.constraints import ThreatModel
+from genoarmory.attacks.constraints import Candidate, Original, ThreatModel
 from genoarmory.attacks.transformations import is_dna, replacement_edits
 from genoarmory.sequence import Edit, apply_edits
 
@@ -44,11 +44,11 @@ def realise(original: str, proposals: list[tuple[Span, str, float]], threat: Thr
             protected: set[int]) -> list[Edit]:
     """Accept token replacements `(span, new token text, weight)` heaviest first while the threat model
     admits them. Overlapping spans (DNABERT-1's k-mers) edit a nucleotide at most once."""
-    current, edits, locked = original, [], set(protected)
+    reference = Original(original, {}, frozenset(protected))
+    current, edits = original, []
     for span, text, _ in sorted(proposals, key=lambda p: (-p[2], p[0][0])):
         new = replacement_edits(current, span[0], text)
-        candidate = apply_edits(current, new)
-        if threat.admits(new, edits, locked, original, candidate):
-            current, edits = candidate, sorted(edits + new)
-            locked.update(pos for pos, _, _ in new)
+        candidate = Candidate(apply_edits(current, new), sorted(edits + new), new)
+        if threat.admit([candidate], reference)[0]:
+            current, edits = candidate.sequence, candidate.edits
     return edits

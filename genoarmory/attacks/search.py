@@ -22,10 +22,11 @@ from typing import Callable, Generator
 
 import numpy as np
 
-from genoarmory.attacks.constraints import ThreatModel
+from genoarmory.attacks.constraints import Candidate, ThreatModel
 from genoarmory.attacks.goal import Goal
 from genoarmory.attacks.transformations import BaseSubstitution, Transformation
 from genoarmory.data.example import Example
+from genoarmory.results.records import Status
 from genoarmory.sequence import Edit, apply_edits
 
 Search = Generator["list[str] | FilterRequest", np.ndarray, "Outcome"]
@@ -83,7 +84,7 @@ class AttackSpec:
 
 @dataclass
 class Outcome:
-    status: str  # skipped | success | failed
+    status: Status
     clean_probs: np.ndarray
     adv_sequence: str | None = None
     adv_probs: np.ndarray | None = None
@@ -103,7 +104,7 @@ class Budget:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-def _units(spec: AttackSpec, spans, length: int, locked: set[int]) -> list[tuple[int, int]]:
+def _units(spec: AttackSpec, spans, length: int, locked: frozenset[int]) -> list[tuple[int, int]]:
     if spec.units == "nucleotide":
         return [(p, p + 1) for p in range(length) if p not in locked]
     units = []
@@ -171,10 +172,11 @@ def greedy_search(spec: AttackSpec, victim, example: Example, goal: Goal, rng: n
     original = example.sequence
     clean = (yield [original])[0]
     if should_skip(goal, clean, example.label):
-        return Outcome("skipped", clean)
-    locked = set(spec.threat.protected_positions(example.meta))
+        return Outcome(Status.SKIPPED, clean)
+    reference = spec.threat.original(original, example.meta)
     base_score = goal.scores(clean[None])[0]
-    units = _units(spec, victim.token_spans(original) if spec.units == "token" else None, len(original), locked)
+    spans = victim.token_spans(original) if spec.units == "token" else None
+    units = _units(spec, spans, len(original), reference.protected)
     order = yield from _rank(spec, units, original, base_score, goal, rng, budget)
     state = spec.transformation.prepare(original, rng)
     current, edits, score, probs = original, [], base_score, clean
@@ -182,13 +184,11 @@ def greedy_search(spec: AttackSpec, victim, example: Example, goal: Goal, rng: n
     for unit in order:
         if len(edits) >= max_edits or budget.remaining() == 0:
             break
-        proposals = spec.transformation.propose(state, current, unit)
-        candidates, kept = [], []
-        for e in proposals:
-            seq = substitute(current, e)
-            if spec.threat.admits(e, edits, locked, original, seq):
-                candidates.append(seq)
-                kept.append(e)
+        proposals = [Candidate(substitute(current, e), sorted(edits + e), e)
+                     for e in spec.transformation.propose(state, current, unit)]
+        admitted = spec.threat.admit(proposals, reference)
+        candidates = [c.sequence for c, ok in zip(proposals, admitted) if ok]
+        kept = [c.new for c, ok in zip(proposals, admitted) if ok]
         if candidates and spec.candidate_filter is not None:
             mask = yield FilterRequest(spec.candidate_filter, original, candidates, [edits + e for e in kept])
             candidates = [c for c, m in zip(candidates, mask) if m]
@@ -203,11 +203,9 @@ def greedy_search(spec: AttackSpec, victim, example: Example, goal: Goal, rng: n
         if spec.accept == "always" or scores[best] > score:
             current, score, probs = candidates[best], scores[best], cand_probs[best]
             edits = sorted(edits + kept[best])
-            for pos, _, _ in kept[best]:
-                locked.add(pos)
             if goal.reached(probs[None])[0]:
                 decided = yield from decided_probs(victim, current, probs)
                 if goal.reached(decided[None])[0]:
-                    return Outcome("success", clean, current, decided, edits)
+                    return Outcome(Status.SUCCESS, clean, current, decided, edits)
                 # reduced-precision rounding only: keep the edit and walk on
-    return Outcome("failed", clean, current, probs, edits)
+    return Outcome(Status.FAILED, clean, current, probs, edits)

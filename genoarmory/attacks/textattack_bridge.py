@@ -26,9 +26,10 @@ from textattack.models.wrappers import ModelWrapper  # noqa: E402
 from textattack.shared import AttackedText, validators  # noqa: E402
 from textattack.transformations import WordSwap  # noqa: E402
 
-from genoarmory.attacks.constraints import ThreatModel  # noqa: E402
+from genoarmory.attacks.constraints import Candidate, Original, ThreatModel  # noqa: E402
 from genoarmory.attacks.goal import Goal  # noqa: E402
 from genoarmory.attacks.search import Outcome, decided_probs, should_skip  # noqa: E402
+from genoarmory.results.records import Status  # noqa: E402
 from genoarmory.sequence import diff_edits  # noqa: E402
 
 
@@ -119,7 +120,7 @@ class EditablePositions(PreTransformationConstraint):
 
 
 class ThreatModelConstraint(Constraint):
-    """`ThreatModel.admits` against the original: Hamming budget, protected positions, GC shift."""
+    """The threat model's constraints against the original: Hamming budget, protected positions, GC shift."""
 
     def __init__(self, threat: ThreatModel, state: ExampleState):
         super().__init__(compare_against_original=True)
@@ -129,7 +130,9 @@ class ThreatModelConstraint(Constraint):
         original, candidate = from_text(reference_text), from_text(transformed_text)
         if len(candidate) != len(original):
             return False
-        return self.threat.admits(diff_edits(original, candidate), [], self.state.protected, original, candidate)
+        edits = diff_edits(original, candidate)
+        reference = Original(original, {}, frozenset(self.state.protected))
+        return bool(self.threat.admit([Candidate(candidate, edits, edits)], reference)[0])
 
 
 class TextAttackRunner:
@@ -162,7 +165,7 @@ def textattack_search(runner: TextAttackRunner, spec, victim, example, goal, rng
     """The engine's search interface around one TextAttack attack; queries are TextAttack's count."""
     clean = (yield [example.sequence])[0]
     if should_skip(goal, clean, example.label):
-        return Outcome("skipped", clean)
+        return Outcome(Status.SKIPPED, clean)
     result = runner.run(example.sequence, example.label, goal, spec.threat.protected_positions(example.meta), rng)
     if isinstance(result, SkippedAttackResult):
         raise RuntimeError(f"{example.id}: TextAttack skipped an example the engine attacks")
@@ -171,5 +174,6 @@ def textattack_search(runner: TextAttackRunner, spec, victim, example, goal, rng
     probs = np.asarray(final.raw_output, dtype=np.float32)
     if isinstance(result, SuccessfulAttackResult):  # TextAttack cannot walk on: a rounding-only success fails
         probs = yield from decided_probs(victim, adv, probs)
-    status = "success" if isinstance(result, SuccessfulAttackResult) and goal.reached(probs[None])[0] else "failed"
+    won = isinstance(result, SuccessfulAttackResult) and goal.reached(probs[None])[0]
+    status = Status.SUCCESS if won else Status.FAILED
     return Outcome(status, clean, adv, probs, diff_edits(example.sequence, adv), queries=int(final.num_queries))

@@ -15,12 +15,10 @@ import os
 import sys
 from pathlib import Path
 
+from genoarmory.config import cache_dir as config_cache_dir
+
 MARKER = "post_install_check_3"
 CACHE_VARIABLES = ("TA_CACHE_DIR", "HF_HOME", "XDG_CACHE_HOME", "TFHUB_CACHE_DIR", "PYTORCH_TRANSFORMERS_CACHE")
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("GENOARMORY_CACHE") or Path.home() / ".cache" / "genoarmory")
 
 
 def prepare_offline(folder: Path) -> Path:
@@ -44,7 +42,7 @@ def import_textattack(cache_dir: str | Path | None = None):
     if "textattack" in sys.modules:
         return sys.modules["textattack"]
     # Our own folder even when the user set TA_CACHE_DIR: the marker must not stop their textattack's downloads.
-    folder = Path(cache_dir or default_cache_dir()) / "textattack"
+    folder = Path(cache_dir or config_cache_dir()) / "textattack"
     nltk_dir = prepare_offline(folder)
     import nltk
 

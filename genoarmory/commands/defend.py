@@ -20,15 +20,16 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from genoarmory.commands.common import plain_config, seed_everything
+from genoarmory.commands.common import seed_everything
 from genoarmory.commands.hydra_entry import run_hydra
+from genoarmory.config import config_hash, own_callable, plain_config
 from genoarmory.data import evaluation_examples, load_task
 from genoarmory.defenses.common import training_hash
 from genoarmory.errors import UserError
-from genoarmory.results import config_hash, read_records, write_json_atomic
+from genoarmory.metrics.registry import keys, shown
+from genoarmory.results import Run, run_lock, write_json_atomic
 
-COMPARED = ("origin_acc", "after_attack_acc", "asr", "dsr", "clean_mcc", "adv_mcc", "average_queries",
-            "perturbation_rate")
+COMPARED = keys("compare")  # the metric registry's undefended -> defended comparison
 
 
 def derive(cfg: DictConfig, **changes) -> DictConfig:
@@ -52,18 +53,18 @@ def undefended_summary(cfg: DictConfig, run_dir: Path, task, examples) -> tuple[
     if not given:
         folder = run_dir / "undefended"
         return attack_victim(plain, folder, task, load_victim(plain, task), examples), folder
-    folder = Path(str(given))
-    path = folder / "summary.json"
-    if not path.is_file():
+    run = Run(Path(str(given)))
+    folder = run.path
+    if not run.has_summary:
         raise UserError("defense.baseline_run has no summary.json (run `attack` there first)", str(folder))
-    summary = json.loads(path.read_text())
+    summary = run.summary
     expected = config_hash(plain_config(plain))
     if summary.get("config_hash") != expected:
         theirs, ours = summary.get("config", {}), plain_config(plain)
         differ = sorted(k for k in set(theirs) | set(ours) if config_hash({k: theirs.get(k)}) != config_hash({k: ours.get(k)}))
         raise UserError(f"defense.baseline_run was made under other settings (differing: {', '.join(differ) or '?'}); "
                         "its ASR would not compare", str(folder))
-    ids = [r["id"] for r in read_records(folder / "records.jsonl")]
+    ids = [r.id for r in run.records(task.num_labels)]
     if sorted(ids) != sorted(e.id for e in examples):
         raise UserError("defense.baseline_run attacked other examples than this run selects (or is unfinished: "
                         "rerun `attack` there)", str(folder))
@@ -72,8 +73,6 @@ def undefended_summary(cfg: DictConfig, run_dir: Path, task, examples) -> tuple[
 
 def defended_model(cfg: DictConfig, task, run_dir: Path) -> tuple[Path, dict]:
     """run_dir/model (trained now, or reused from a finished earlier run) and the training facts."""
-    from hydra.utils import get_method
-
     from genoarmory.defenses.common import load_context, save_defended
     from genoarmory.models.victim import pick_device
 
@@ -85,11 +84,7 @@ def defended_model(cfg: DictConfig, task, run_dir: Path) -> tuple[Path, dict]:
                             str(run_dir))
         print(f"genoarmory: reusing the defended model in {folder}", flush=True)
         return folder, done["training"]
-    try:
-        trainer = get_method(str(cfg.defense.trainer))
-    except Exception as err:
-        raise UserError(f"defense {cfg.defense.name}: trainer {cfg.defense.get('trainer')!r} cannot be imported "
-                        f"({err})") from None
+    trainer = own_callable(cfg.defense.trainer, "trainer")
     for stale in ("records.jsonl", "summary.json"):  # attacks of an earlier model in this run_dir
         (run_dir / stale).unlink(missing_ok=True)
     ctx = load_context(cfg, task, run_dir, pick_device(cfg.device))
@@ -105,10 +100,6 @@ def defended_model(cfg: DictConfig, task, run_dir: Path) -> tuple[Path, dict]:
 
 
 def defend(cfg: DictConfig, run_dir: Path) -> dict:
-    from genoarmory.commands.attack import attack_victim
-    from genoarmory.models.load import load_victim
-    from genoarmory.report import print_summary
-
     if cfg.defense.name == "none" or not cfg.defense.get("trainer"):
         raise UserError("defense=none has nothing to train: choose defense=at, defense=freelb or defense=adfar "
                         "(or use `attack` for the undefended victim)")
@@ -117,6 +108,15 @@ def defend(cfg: DictConfig, run_dir: Path) -> dict:
     examples = evaluation_examples(cfg, task)
     if not examples:
         raise UserError(f"no examples selected from {cfg.dataset.name} (split {cfg.dataset.split})")
+    with run_lock(run_dir):
+        return _defend(cfg, run_dir, task, examples)
+
+
+def _defend(cfg: DictConfig, run_dir: Path, task, examples) -> dict:
+    from genoarmory.commands.attack import attack_victim
+    from genoarmory.models.load import load_victim
+    from genoarmory.report import print_summary
+
     undefended, before_dir = undefended_summary(cfg, run_dir, task, examples)
     before = with_dsr(undefended)  # what the defended run's DSR compares against
     folder, training = defended_model(cfg, task, run_dir)
@@ -142,9 +142,11 @@ def print_comparison(before: dict, after: dict) -> None:
     table = Table(title=f"defense {after['defense']['name']}: undefended -> defended")
     for column in ("", "undefended", "defended", "change"):
         table.add_column(column, justify="left" if not column else "right")
-    for label, key in (("clean accuracy", "origin_acc"), ("accuracy under attack", "after_attack_acc"),
-                       ("ASR", "asr"), ("DSR", "dsr"), ("queries / attacked example", "average_queries")):
-        table.add_row(label, f"{before[key]:.3f}", f"{after[key]:.3f}", f"{after[key] - before[key]:+.3f}")
+    for metric in shown("compare"):
+        if before.get(metric.key) is None or after.get(metric.key) is None:
+            continue
+        change = after[metric.key] - before[metric.key]
+        table.add_row(metric.label, metric.cell(before), metric.cell(after), f"{change:+.3f}")
     Console().print(table)
 
 

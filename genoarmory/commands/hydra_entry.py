@@ -19,9 +19,9 @@ from typing import Callable
 from omegaconf import DictConfig, OmegaConf
 
 from genoarmory import sweep
+from genoarmory.config import CONF_DIR
 from genoarmory.errors import FailedJob, UserError
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
 
 def _sweep_dir(run_dir, job_name) -> str:

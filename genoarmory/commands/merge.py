@@ -18,28 +18,24 @@ from pathlib import Path
 
 from genoarmory.data.select import parse_shard
 from genoarmory.errors import UserError
-from genoarmory.results import RECORDS, SUMMARY, config_hash, read_records, write_json_atomic, write_text_atomic
-
-# Settings that may differ between shards of one attack: where they ran, not what they computed.
-LOCAL_KEYS = ("run_dir", "data_root", "cache_dir", "progress", "hydra")
+from genoarmory.config import LOCAL_KEYS, check_data, config_hash
+from genoarmory.results import RECORDS, SUMMARY, AttackRecord, Run, find_runs, write_json_atomic, write_records
 
 
 class Shard:
     def __init__(self, folder: Path):
         self.folder = folder
-        summary_path = folder / SUMMARY
-        if not summary_path.is_file():
+        run = Run(folder)
+        if not run.has_summary:
             raise UserError("shard not finished (no summary.json); rerun its attack to resume it", str(folder))
-        try:
-            self.summary = json.loads(summary_path.read_text())
-        except (OSError, ValueError) as err:
-            raise UserError(f"unreadable summary.json ({err})", str(summary_path)) from None
+        self.summary = run.summary
         self.config = self.summary.get("config") or {}
+        check_data(self.config, str(folder / SUMMARY))
         shard = (self.config.get("dataset") or {}).get("shard")
         self.index = parse_shard(shard)
         if self.index is None:
             raise UserError("not a shard (its dataset.shard is null)", str(folder))
-        self.records = read_records(folder / RECORDS)
+        self.records = run.records(run.num_labels)
         if len(self.records) != self.summary.get("n_examples"):
             raise UserError(f"records.jsonl holds {len(self.records)} records but summary.json counts "
                             f"{self.summary.get('n_examples')}; rerun this shard to finish it", str(folder))
@@ -47,23 +43,6 @@ class Shard:
     @property
     def label(self) -> str:
         return f"{self.index[0]}/{self.index[1]}"
-
-
-def shard_folders(paths: list[Path]) -> list[Path]:
-    """Run dirs as given; a folder without records.jsonl stands for its sub-folders that have one."""
-    folders = []
-    for path in paths:
-        if (path / RECORDS).is_file():
-            folders.append(path)
-        elif path.is_dir():
-            inner = sorted((p for p in path.iterdir() if (p / RECORDS).is_file()),
-                           key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name))
-            if not inner:
-                raise UserError("no records.jsonl here or in its sub-folders", str(path))
-            folders.extend(inner)
-        else:
-            raise UserError("no such run folder", str(path))
-    return folders
 
 
 def comparable(config: dict) -> dict:
@@ -102,7 +81,7 @@ def check_shards(shards: list[Shard]) -> int:
     return n
 
 
-def interleave(shards: list[Shard]) -> list[dict]:
+def interleave(shards: list[Shard]) -> list[AttackRecord]:
     """Shard i holds selection positions i, i+n, ...: put every record back at its position."""
     shards = sorted(shards, key=lambda s: s.index[0])
     sizes = [len(s.records) for s in shards]
@@ -110,7 +89,7 @@ def interleave(shards: list[Shard]) -> list[dict]:
         raise UserError(f"shard sizes {sizes} cannot come from one selection split {len(shards)} ways "
                         f"(were the shards run with different dataset settings?)")
     merged = [s.records[j] for j in range(sizes[0]) for s in shards if j < len(s.records)]
-    ids = [r["id"] for r in merged]
+    ids = [r.id for r in merged]
     if len(set(ids)) != len(ids):
         duplicate = next(i for i in ids if ids.count(i) > 1)
         raise UserError(f"example {duplicate!r} appears in more than one shard")
@@ -120,8 +99,8 @@ def interleave(shards: list[Shard]) -> list[dict]:
 def is_merge(folder: Path) -> bool:
     """A folder an earlier merge wrote (safe to overwrite: everything in it is derived from the shards)."""
     try:
-        return "merged_from" in json.loads((folder / SUMMARY).read_text())
-    except (OSError, ValueError):
+        return "merged_from" in Run(folder).summary
+    except UserError:
         return False
 
 
@@ -156,7 +135,7 @@ def merge(folders: list[Path], out: Path | None) -> dict:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UserError(f"cannot create the output folder ({err.strerror})", str(out)) from None
-    write_text_atomic(out / RECORDS, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+    write_records(out / RECORDS, records)
     write_json_atomic(out / SUMMARY, summary)
     return summary
 
@@ -169,7 +148,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=None, help="where the merged run goes (default: <parent>/merged)")
     args = parser.parse_args(argv)
     try:
-        summary = merge(shard_folders(args.dirs), args.out)
+        summary = merge(find_runs(args.dirs, need=RECORDS), args.out)
     except UserError as err:
         report_user_error(err)
         return err.exit_code

@@ -17,14 +17,13 @@ REPO_BOARD = Path(__file__).resolve().parents[2] / "leaderboard"
 
 
 def run_rows(target: Path) -> list[dict]:
-    from genoarmory.analysis.runs import find_runs, read_summary
     from genoarmory.analysis.table import run_row
+    from genoarmory.results import Run, find_runs
 
-    runs = find_runs(target)
     rows = []
-    for run in runs:
-        label = run.name if run == target else run.relative_to(target).as_posix()
-        rows.append(run_row(read_summary(run), label))
+    for path in find_runs(target):
+        label = path.name if path == target else path.relative_to(target).as_posix()
+        rows.append(run_row(Run(path).summary, label))
     return rows
 
 

@@ -13,23 +13,21 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from genoarmory.commands.common import plain_config, seed_everything
+from genoarmory.commands.common import seed_everything
 from genoarmory.commands.hydra_entry import run_hydra
+from genoarmory.config import plain_config
 from genoarmory.data import load_task
 from genoarmory.results import run_metadata, write_json_atomic
 
 
 def train_hf(cfg: DictConfig, task, out: Path, device) -> dict:
     """Fine-tune a hub / local HF checkpoint on the task with the shared loop."""
-    from genoarmory.models.encoding import SequenceEncoder
-    from genoarmory.models.load import load_classifier, model_folder
+    from genoarmory.models.load import load_model
     from genoarmory.models.tiny import save_pretrained
-    from genoarmory.training import evaluate, fine_tune
+    from genoarmory.models.training import evaluate, fine_tune
 
-    m = cfg.model
-    model, tokenizer = load_classifier(model_folder(cfg, task), task.num_labels,
-                                       bool(m.trust_remote_code), bool(m.allow_pickle))
-    encoder = SequenceEncoder(tokenizer, m.tokenization, int(m.max_length), cfg.sequence.too_long)
+    loaded = load_model(cfg, task)
+    model, tokenizer, encoder = loaded.model, loaded.tokenizer, loaded.encoder
     for split in task.splits.values():
         encoder.check_lengths(split)
     started = time.perf_counter()

@@ -14,39 +14,37 @@ import sys
 from pathlib import Path
 
 from genoarmory.errors import UserError
+from genoarmory.results import RECORDS, Run, find_runs, write_text_atomic
 
 STATUSES = {"success": ("success",), "failed": ("failed",), "attacked": ("success", "failed"),
             "all": ("success", "failed", "skipped")}
 
 
-def _title(run_dir: Path) -> str:
-    from genoarmory.analysis.runs import SUMMARY, read_summary
-
-    if not (run_dir / SUMMARY).is_file():
-        return run_dir.name
-    summary = read_summary(run_dir)
+def _title(run: Run) -> str:
+    if not run.has_summary:
+        return run.path.name
+    summary = run.summary
     names = [summary.get(k).get("name") if isinstance(summary.get(k), dict) else summary.get(k)
              for k in ("model", "attack", "dataset")]
-    return " · ".join(str(n) for n in names if n) or run_dir.name
+    return " · ".join(str(n) for n in names if n) or run.path.name
 
 
 def visualize_run(run_dir: Path, statuses=("success",), out_dir: Path | None = None) -> list[Path]:
     from genoarmory.analysis.edits import edit_statistics
     from genoarmory.analysis.enrichment import enrichment_summary
     from genoarmory.analysis.plots import write_plots
-    from genoarmory.analysis.runs import SUMMARY, read_records, read_summary
-
-    records = read_records(run_dir)
+    run = Run(run_dir)
+    records = run.records(run.num_labels)
     out_dir = out_dir or run_dir / "plots"
     stats = edit_statistics(records, statuses)
     enrichment = enrichment_summary(records, statuses)
-    written = write_plots(stats, records, out_dir, _title(run_dir))
+    written = write_plots(stats, records, out_dir, _title(run))
     stats_path = out_dir / "stats.json"
-    stats_path.write_text(json.dumps({"edits": stats, "motif_enrichment": enrichment}, indent=1) + "\n")
+    write_text_atomic(stats_path, json.dumps({"edits": stats, "motif_enrichment": enrichment}, indent=1) + "\n")
     written.append(stats_path)
-    if not (run_dir / SUMMARY).is_file() or "motif_enrichment" not in read_summary(run_dir):
+    if not run.has_summary or "motif_enrichment" not in run.summary:
         fallback = run_dir / "motif_enrichment.json"
-        fallback.write_text(json.dumps(enrichment, indent=2) + "\n")
+        write_text_atomic(fallback, json.dumps(enrichment, indent=2) + "\n")
         written.append(fallback)
     return written
 
@@ -59,8 +57,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", help="folder for the plots (single run only; default RUN_DIR/plots)")
     args = parser.parse_args(argv)
     try:
-        from genoarmory.analysis.runs import RECORDS, find_runs
-
         runs = find_runs(args.run_dir, need=RECORDS)
         if args.out and len(runs) > 1:
             raise UserError(f"--out needs a single run; {args.run_dir} holds {len(runs)} runs")

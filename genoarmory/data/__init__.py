@@ -17,8 +17,7 @@ def load_task(cfg: DictConfig) -> Task:
     """Instantiate `cfg.dataset.loader` with the run-wide settings it may need."""
     import inspect
 
-    from hydra.utils import get_method
-
+    from genoarmory.config import cache_dir, is_offline, own_callable
     from genoarmory.sequence import POLICIES
 
     if cfg.sequence.policy not in POLICIES:
@@ -27,15 +26,12 @@ def load_task(cfg: DictConfig) -> Task:
         raise UserError(f"sequence.too_long={cfg.sequence.too_long!r}: choose error or truncate")
     loader_cfg = dict(cfg.dataset.loader)
     target = loader_cfg.pop("_target_")
-    try:
-        fn = get_method(target)
-    except Exception as err:  # Hydra wraps import errors in its own types
-        raise UserError(f"dataset {cfg.dataset.name}: loader {target!r} cannot be imported ({err})") from None
+    fn = own_callable(target, "loader")
     offered = {
         "data_root": Path(str(cfg.data_root)),
         "policy": cfg.sequence.policy,
-        "cache_dir": Path(str(cfg.cache_dir)),
-        "offline": str(cfg.offline) not in ("0", "False", "false", ""),
+        "cache_dir": cache_dir(cfg),
+        "offline": is_offline(cfg),
     }
     accepted = inspect.signature(fn).parameters
     kwargs = {k: v for k, v in offered.items() if k in accepted and k not in loader_cfg}

@@ -12,8 +12,8 @@ the task head decides in both cases.
 
 Saved as: run_dir/model = the multi-task-trained classifier in plain HF layout (it loads with
 transformers alone and is the task head), plus `adfar_head.safetensors` (detector weights, synonym
-and rarity tables) and `adfar.json` beside it. `load_victim` sees adfar_head.safetensors and wraps the
-classifier in `AdfarClassifier`, so `attack model.path=<run>/model` attacks the whole defense — the
+and rarity tables), `adfar.json` and `genoarmory_wrapper.json` (naming this wrapper) beside it.
+`load_victim` finds the wrapper's name there and wraps the classifier in `AdfarClassifier`, so `attack model.path=<run>/model` attacks the whole defense — the
 detector and the randomisation included — not just the task head. Why not bake it into the HF model:
 the conditional randomisation is code, and a checkpoint that ships code needs trust_remote_code.
 
@@ -35,8 +35,10 @@ from genoarmory.data import Example
 from genoarmory.defenses.common import Defended, DefenseContext, adversarial_examples, clean_examples, train_config
 from genoarmory.defenses.far import FrequencyRandomiser
 from genoarmory.errors import UserError
-from genoarmory.training import fine_tune
+from genoarmory.models.wrappers import register_wrapper, write_wrapper_file
+from genoarmory.models.training import fine_tune
 
+WRAPPER = "adfar"
 HEAD_FILE = "adfar_head.safetensors"
 SETTINGS_FILE = "adfar.json"
 
@@ -102,10 +104,11 @@ class AdfarClassifier(torch.nn.Module):
         settings = {"threshold": self.threshold, "salt": self.salt, "ratio": self.randomiser.ratio,
                     "hidden_size": self.detector.in_features}
         (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2))
+        write_wrapper_file(folder, WRAPPER)
 
 
 def wrap_saved(classifier: torch.nn.Module, folder: Path) -> AdfarClassifier:
-    """The defended model of an ADFAR folder (load_victim calls this when adfar_head.safetensors is there)."""
+    """The defended model of an ADFAR folder (registered as its wrapper: load_victim applies it)."""
     from safetensors.torch import load_file
 
     try:
@@ -175,3 +178,5 @@ def train(ctx: DefenseContext) -> Defended:
             "train_seconds": round(time.perf_counter() - started, 2)}
     return Defended(model.classifier, info, save_extra=model.save_head)
 
+
+register_wrapper(WRAPPER, wrap_saved)

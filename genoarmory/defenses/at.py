@@ -18,7 +18,7 @@ import time
 from omegaconf import OmegaConf
 
 from genoarmory.defenses.common import Defended, DefenseContext, adversarial_examples, clean_examples, train_config
-from genoarmory.training import fine_tune
+from genoarmory.models.training import fine_tune
 
 
 def train(ctx: DefenseContext) -> Defended:

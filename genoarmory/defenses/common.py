@@ -2,7 +2,7 @@
 adversarial training examples made by the attack engine, and the defended model's HF-layout folder.
 
 A defense is a function `train(ctx) -> Defended` named by `defense.trainer` in conf/defense/*.yaml.
-It changes the loss of a step or the examples of the one fine-tuning loop (genoarmory.training),
+It changes the loss of a step or the examples of the one fine-tuning loop (genoarmory.models.training),
 never the loop.
 """
 
@@ -18,7 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from genoarmory.data import Example, Task, select_examples
 from genoarmory.models.encoding import SequenceEncoder
-from genoarmory.results import RecordWriter, config_hash
+from genoarmory.config import config_hash, plain_config
+from genoarmory.results import RECORDS
 
 
 @dataclass
@@ -56,21 +57,15 @@ class Defended:
 
 
 def load_context(cfg: DictConfig, task: Task, run_dir: Path, device: torch.device) -> DefenseContext:
-    from genoarmory.models.load import TINY_TOKENIZATION, load_classifier, model_folder
+    from genoarmory.models.load import load_model
 
-    m = cfg.model
-    folder = model_folder(cfg, task)  # the embedded tiny model is trained and cached here on first use
-    model, tokenizer = load_classifier(folder, task.num_labels, bool(m.get("trust_remote_code", False)),
-                                       bool(m.get("allow_pickle", False)))
-    tokenization = TINY_TOKENIZATION[m.tokenizer] if m.family == "tiny" else m.tokenization
-    encoder = SequenceEncoder(tokenizer, tokenization, int(m.max_length), cfg.sequence.too_long)
-    return DefenseContext(cfg, task, folder, model.to(device), tokenizer, encoder, device, run_dir)
+    loaded = load_model(cfg, task)  # the embedded tiny model is trained and cached here on first use
+    return DefenseContext(cfg, task, loaded.folder, loaded.model.to(device), loaded.tokenizer, loaded.encoder,
+                          device, run_dir)
 
 
 def training_hash(cfg: DictConfig) -> str:
     """What defines the defended weights (not the evaluation subset, quantization or the baseline run)."""
-    from genoarmory.commands.common import plain_config
-
     config = plain_config(cfg)
     config["model"].pop("quantize", None)
     config["defense"].pop("baseline_run", None)
@@ -98,34 +93,26 @@ def clean_examples(ctx: DefenseContext) -> list[Example]:
 def adversarial_examples(ctx: DefenseContext, model: torch.nn.Module, out_dir: Path,
                          fresh: bool = False) -> tuple[list[Example], dict]:
     """Attack a seeded subset of `defense.n_adversarial` training examples with the configured attack,
-    through the engine, writing its records to out_dir; returns the successes as examples with their
-    TRUE labels, and counts. `fresh` starts over (the model changed since the records were written);
-    otherwise a rerun resumes them (they were made against the same clean model)."""
-    from genoarmory.attacks.engine import run_attack
-    from genoarmory.attacks.recipes import build_attack
-    from genoarmory.commands.attack import check_resumable
+    through the one attack pipeline, writing its records to out_dir; returns the successes as examples
+    with their TRUE labels, and counts. `fresh` starts over (the model changed since the records were
+    written: a later round of adversarial training); otherwise a rerun resumes them (they were made
+    against the same clean model)."""
+    from genoarmory.attacks.run import attack_examples
     from genoarmory.models.victim import Victim
 
     cfg = ctx.cfg
     pool = select_examples(ctx.task.split("train"), int(cfg.defense.n_adversarial), ctx.seed)
-    ctx.encoder.check_lengths(pool)
     was_training = model.training
     victim = Victim(model, ctx.encoder, cfg.model.name, ctx.device, cfg.batch_size,
                     {"name": cfg.model.name, "path": str(ctx.clean_folder)})  # path: bertattack finds mlm/ beside it
-    spec = build_attack(victim, cfg)
     digest = config_hash({"training": training_hash(cfg), "generated_for": str(out_dir.name)})
-    if fresh and (out_dir / "records.jsonl").exists():
-        (out_dir / "records.jsonl").unlink()
-    check_resumable(out_dir, digest)
-    with RecordWriter(out_dir) as writer:
-        records = run_attack(spec, victim, pool, writer, ctx.seed, digest, cfg.attack.get("parallel", "auto"),
-                             ctx.progress)
+    if fresh:  # scratch records of this defense's own earlier round, against a model that no longer exists
+        (out_dir / RECORDS).unlink(missing_ok=True)
+    records = attack_examples(cfg, victim, pool, out_dir, digest, ctx.task.num_labels)
     model.train(was_training)
-    wanted = {e.id for e in pool}
-    records = [r for r in records if r["id"] in wanted]
-    adversarial = [Example(f"{r['id']}/adv", r["adv_sequence"], int(r["label"]), {"adversarial_of": r["id"]})
-                   for r in records if r["status"] == "success"]
-    attacked = sum(r["status"] != "skipped" for r in records)
+    adversarial = [Example(f"{r.id}/adv", r.adv_sequence, int(r.label), {"adversarial_of": r.id})
+                   for r in records if r.succeeded]
+    attacked = sum(r.attacked for r in records)
     stats = {"pool": len(pool), "attacked": attacked, "adversarial": len(adversarial),
              "train_asr": len(adversarial) / attacked if attacked else 0.0, "records": str(out_dir)}
     return adversarial, stats

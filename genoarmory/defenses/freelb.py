@@ -19,7 +19,7 @@ import torch
 
 from genoarmory.defenses.common import Defended, DefenseContext, clean_examples, train_config
 from genoarmory.errors import UserError
-from genoarmory.training import fine_tune
+from genoarmory.models.training import fine_tune
 
 
 def initial_delta(embeds: torch.Tensor, mask: torch.Tensor, init_mag: float) -> torch.Tensor:

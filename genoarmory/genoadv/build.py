@@ -22,7 +22,8 @@ from omegaconf import OmegaConf
 
 from genoarmory.data import Task, load_task
 from genoarmory.errors import UserError
-from genoarmory.genoadv.runs import AttackRun, adversarial_row, attack_command, check_record, find_runs, read_run
+from genoarmory.genoadv.runs import AttackRun, adversarial_row, attack_command, check_record, read_run
+from genoarmory.results import RECORDS, find_runs
 from genoarmory.genoadv.schema import (ADVERSARIAL_SPLIT, CLEAN_SPLIT, SCHEMA, SPLIT_ORDER, TRAINING_SPLITS,
                                        config_name, row)
 from genoarmory.progress import progress
@@ -35,7 +36,7 @@ def build_genoadv(run_paths: list[str | Path], out: Path, data_root: str | None 
     """Build GenoAdv into `out`; returns the manifest (also written to out/build.json)."""
     out = Path(out)
     _check_output(out)
-    runs = [read_run(p) for p in find_runs(run_paths)]
+    runs = [read_run(p) for p in find_runs(run_paths, need=RECORDS)]
     groups: dict[str, list[AttackRun]] = {}
     for run in runs:
         groups.setdefault(run.dataset_key, []).append(run)
@@ -82,12 +83,14 @@ def assemble(task: Task, runs: list[AttackRun], show_progress: bool) -> tuple[di
     adversarial: dict[str, list[dict]] = {s: [] for s in SPLIT_ORDER}
     rejected: Counter = Counter()
     run_info = []
-    bar = progress(sum(len(r.records) for r in runs), f"genoadv {config_name(task.name)}", show_progress)
+    bar = progress(sum(len(r.records) + len(r.rejected) for r in runs), f"genoadv {config_name(task.name)}", show_progress)
     for run in runs:
         used = 0
+        rejected.update(run.rejected)
+        bar.update(len(run.rejected))
         for rec in run.records:
             bar.update(1)
-            if rec.get("status") != "success":
+            if not rec.succeeded:
                 continue
             reason = check_record(rec, run, examples)
             if reason:
@@ -98,8 +101,8 @@ def assemble(task: Task, runs: list[AttackRun], show_progress: bool) -> tuple[di
         run_info.append({"path": str(run.path.resolve()), "split": run.split, "attack": run.summary.get("attack", {}).get("name"),
                          "victim": run.summary.get("model", {}).get("name"), "victim_revision": run.victim_revision,
                          "defense": (run.summary.get("defense") or {}).get("name", "none"),
-                         "config_hash": run.summary.get("config_hash"), "n_records": len(run.records),
-                         "n_success": sum(r.get("status") == "success" for r in run.records), "n_accepted": used,
+                         "config_hash": run.summary.get("config_hash"), "n_records": len(run.records) + len(run.rejected),
+                         "n_success": sum(r.succeeded for r in run.records), "n_accepted": used,
                          "command": attack_command(run), "versions": run.summary.get("versions"),
                          "commit": run.summary.get("commit"), "date": run.summary.get("date")})
     bar.close()

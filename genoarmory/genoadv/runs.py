@@ -19,10 +19,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from genoarmory.errors import UserError
 from genoarmory.genoadv.schema import row
-from genoarmory.results import RECORDS, SUMMARY, read_records
-from genoarmory.sequence import apply_edits
+from genoarmory.config import data_config
+from genoarmory.results import CONFIG, RECORDS, SUMMARY, AttackRecord, Run
 
-CONFIG_FILE = "config.yaml"
 SOURCE_SPLITS = {"train": "train", "dev": "dev", "test": "test", "test_adversarial": "test"}
 _SNAPSHOT = re.compile(r"/snapshots/([0-9a-f]{40})(/|$)")
 
@@ -30,9 +29,10 @@ _SNAPSHOT = re.compile(r"/snapshots/([0-9a-f]{40})(/|$)")
 @dataclass
 class AttackRun:
     path: Path
-    records: list[dict]
+    records: list[AttackRecord]
+    rejected: list[str]             # why each invalid record line was rejected (RecordError messages)
     summary: dict
-    config: DictConfig
+    config: DictConfig              # the run's config.yaml, checked as data (config.load_saved_config)
     split: str                      # the split its examples came from: train | dev | test
     victim_revision: str | None
 
@@ -43,37 +43,23 @@ class AttackRun:
     @property
     def dataset_key(self) -> str:
         """Runs on the same data (name and loader settings) feed the same GenoAdv config."""
-        loader = OmegaConf.to_container(self.config.dataset.loader, resolve=True)
+        loader = OmegaConf.to_container(self.config.dataset.loader, resolve=False)
         return json.dumps({"name": self.dataset_name, "loader": loader}, sort_keys=True)
 
 
-def find_runs(paths: list[str | Path]) -> list[Path]:
-    """Each path is a run folder, or a folder holding runs (a sweep): every records.jsonl below it."""
-    found: list[Path] = []
-    for p in map(Path, paths):
-        if not p.is_dir():
-            raise UserError("not a folder (expected an attack run folder)", str(p))
-        below = [p] if (p / RECORDS).is_file() else sorted(r.parent for r in p.rglob(RECORDS))
-        if not below:
-            raise UserError(f"no {RECORDS} here or below: not an attack run", str(p))
-        found += [r for r in below if r not in found]
-    return found
-
-
 def read_run(path: Path) -> AttackRun:
-    for name in (RECORDS, SUMMARY, CONFIG_FILE):
+    run = Run(path)
+    for name in (RECORDS, SUMMARY, CONFIG):
         if not (path / name).is_file():
             raise UserError(f"{name} missing: not a finished attack run (rerun the attack to complete it)", str(path))
-    try:
-        summary = json.loads((path / SUMMARY).read_text())
-    except json.JSONDecodeError as err:
-        raise UserError(f"broken JSON ({err.msg}, line {err.lineno})", str(path / SUMMARY)) from None
-    config = OmegaConf.load(path / CONFIG_FILE)
+    config = data_config(run.config)
     split = str(config.dataset.split)
     if split not in SOURCE_SPLITS:
         raise UserError(f"dataset.split={split!r}: GenoAdv knows the splits {', '.join(SOURCE_SPLITS)}", str(path))
-    return AttackRun(path, read_records(path / RECORDS), summary, config, SOURCE_SPLITS[split],
-                     victim_revision(summary.get("model", {}), config))
+    rejected: list[str] = []
+    records = run.records(run.num_labels, invalid=lambda line, why: rejected.append(why))
+    return AttackRun(path, records, rejected, run.summary, config, SOURCE_SPLITS[split],
+                     victim_revision(run.summary.get("model", {}), config))
 
 
 def victim_revision(model_info: dict, config: DictConfig) -> str | None:
@@ -99,58 +85,52 @@ def weights_digest(files: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def check_record(rec: dict, run: AttackRun, examples: dict[str, dict[str, object]]) -> str | None:
-    """None when the success record is sound; else why it is rejected."""
-    if rec.get("config_hash") != run.summary.get("config_hash"):
+def check_record(rec: AttackRecord, run: AttackRun, examples: dict[str, dict[str, object]]) -> str | None:
+    """None when the success record is sound; else why it is rejected. (Its own consistency — edits rebuild
+    the adversarial sequence, fields in range — was checked when it was read: `AttackRecord.from_json`.)"""
+    if rec.config_hash != run.summary.get("config_hash"):
         return "record written under another configuration than its run's summary"
-    prefix = str(rec["id"]).split(":", 1)[0]
+    prefix = rec.id.split(":", 1)[0]
     if prefix in SOURCE_SPLITS and SOURCE_SPLITS[prefix] != run.split:
         return f"record id says split {prefix}, the run says {run.split}"
-    original = examples.get(str(run.config.dataset.split), {}).get(rec["id"])
-    if original is None or original.sequence != rec.get("sequence") or original.label != rec.get("label"):
+    original = examples.get(str(run.config.dataset.split), {}).get(rec.id)
+    if original is None or original.sequence != rec.sequence or original.label != rec.label:
         return "original is not the task's example of that id (data changed since the attack?)"
-    adv = rec.get("adv_sequence")
-    if not adv or set(adv) - set("ACGTN"):
-        return "adversarial sequence missing or not DNA"
-    try:
-        rebuilt = apply_edits(rec["sequence"], [tuple(e) for e in rec.get("edits") or []])
-    except (ValueError, IndexError, TypeError):
-        rebuilt = None
-    if rebuilt != adv or not rec.get("edits"):
-        return "edit list does not rebuild the adversarial sequence"
-    probs = rec.get("adv_probs") or []
-    if not probs or max(range(len(probs)), key=probs.__getitem__) != rec.get("adv_pred"):
+    if set(rec.adv_sequence) - set("ACGTN"):
+        return "adversarial sequence is not DNA"
+    probs = rec.adv_probs
+    if max(range(len(probs)), key=probs.__getitem__) != rec.adv_pred:
         return "stored probabilities disagree with adv_pred"
     attack = run.summary.get("attack") or {}
     target = attack.get("target_label") if attack.get("targeted") else None
-    if (rec["adv_pred"] != target) if target is not None else (rec["adv_pred"] == rec["label"]):
+    if (rec.adv_pred != target) if target is not None else (rec.adv_pred == rec.label):
         return "stored adversarial prediction does not reach the attack's goal"
     return None
 
 
-def adversarial_row(rec: dict, run: AttackRun) -> dict:
+def adversarial_row(rec: AttackRecord, run: AttackRun) -> dict:
     s, model, attack = run.summary, run.summary.get("model", {}), run.summary.get("attack", {})
-    model_config = OmegaConf.to_container(run.config.model, resolve=True)
+    model_config = OmegaConf.to_container(run.config.model, resolve=False)
     model_config["path"] = model.get("path") or model_config.get("path")
-    probs = [float(p) for p in rec["adv_probs"]]
+    probs = [float(p) for p in rec.adv_probs]
     budget = s.get("budget") or {}
     return row(
-        sequence=rec["adv_sequence"], label=int(rec["label"]), is_adversarial=True,
-        id=f"{s.get('config_hash')}/{rec['id']}", task=run.dataset_name, source_split=run.split,
-        original_sequence=rec["sequence"],
-        edits=[{"position": int(p), "ref": r, "alt": a} for p, r, a in rec["edits"]],
-        n_edits=len(rec["edits"]), perturbation_rate=float(rec.get("perturbation_rate") or 0.0),
-        attack=str(attack.get("name") or rec.get("attack")), victim=str(model.get("name")),
+        sequence=rec.adv_sequence, label=rec.label, is_adversarial=True,
+        id=f"{s.get('config_hash')}/{rec.id}", task=run.dataset_name, source_split=run.split,
+        original_sequence=rec.sequence,
+        edits=[{"position": int(p), "ref": r, "alt": a} for p, r, a in rec.edits],
+        n_edits=len(rec.edits), perturbation_rate=rec.perturbation_rate,
+        attack=str(attack.get("name") or rec.attack), victim=str(model.get("name")),
         victim_path=model.get("path"), victim_revision=run.victim_revision,
         victim_config=json.dumps(model_config, sort_keys=True), defense=str((s.get("defense") or {}).get("name", "none")),
         max_perturb_ratio=_float(budget.get("max_perturb_ratio", attack.get("max_perturb_ratio"))),
         query_budget=_int(budget.get("query_budget", attack.get("query_budget"))),
         targeted=bool(attack.get("targeted", False)),
         target_label=_int(attack.get("target_label")) if attack.get("targeted") else None,
-        queries=_int(rec.get("queries")), clean_pred=_int(rec.get("clean_pred")), adv_pred=int(rec["adv_pred"]),
-        adv_confidence=probs[int(rec["adv_pred"])], adv_probs=probs, record_id=str(rec["id"]),
-        config_hash=s.get("config_hash"), seed=_int(rec.get("seed", s.get("seed"))),
-        meta=json.dumps(rec.get("meta") or {}, sort_keys=True),
+        queries=rec.queries, clean_pred=rec.clean_pred, adv_pred=rec.adv_pred,
+        adv_confidence=probs[rec.adv_pred], adv_probs=probs, record_id=rec.id,
+        config_hash=s.get("config_hash"), seed=rec.seed,
+        meta=json.dumps(rec.meta, sort_keys=True),
     )
 
 

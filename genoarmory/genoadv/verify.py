@@ -29,7 +29,7 @@ COLUMNS = ["sequence", "label", "is_adversarial", "original_sequence", "victim",
 def transfer_model_config(model: Path, model_name: str | None) -> dict:
     """Model config for `--model DIR`: conf/model/<model_name>.yaml, else the config saved by `train`
     (DIR or its parent holding metrics.json), with path = the folder of weights."""
-    from genoarmory.commands.hydra_entry import CONF_DIR
+    from genoarmory.config import CONF_DIR
 
     folder = model / "model" if (model / "model" / "config.json").is_file() else model
     if not (folder / "config.json").is_file():

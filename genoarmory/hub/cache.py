@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+from genoarmory.config import cache_dir as config_cache_dir
 from genoarmory.errors import UserError
 
 # Published GenoAdv. Found in the "Hugging Face Dataset" badge of the GenoArmory README
@@ -28,8 +29,8 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 def default_cache_dir() -> Path:
-    """The same default as conf/config.yaml's `cache_dir`."""
-    return Path(os.environ.get("GENOARMORY_CACHE") or Path(os.environ.get("HOME", ".")) / ".cache/genoarmory")
+    """The one default (genoarmory.config.cache_dir): $GENOARMORY_CACHE, else ~/.cache/genoarmory."""
+    return config_cache_dir()
 
 
 def hub_cache(cache_dir=None) -> Path:

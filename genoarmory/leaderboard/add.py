@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from genoarmory.errors import UserError
+from genoarmory.results import SUMMARY, find_runs, read_json_object
 from genoarmory.leaderboard import catalog
 from genoarmory.leaderboard.entries import dump, entry_id, entry_path, plots_dir, schema_errors, slug
 
@@ -47,13 +48,7 @@ def lookup(obj, dotted: str):
 def read_json(path: Path, what: str) -> dict:
     if not path.is_file():
         raise UserError(f"no {what} here", str(path))
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise UserError(f"{what} is not valid JSON ({err.msg})", f"{path}:{err.lineno}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{what} must be a JSON object", str(path))
-    return data
+    return read_json_object(path, what)
 
 
 def load_protocol(board: Path) -> dict:
@@ -201,20 +196,10 @@ def prepare_run(run_dir: str | Path, board: str | Path, replace: bool = False) -
     return entry, target, _plots(run_dir)
 
 
-def expand_sweeps(run_dirs: list) -> list[Path]:
-    """A sweep folder (no summary.json, runs below it, e.g. a Hydra multirun's 0/ 1/ ...) stands for its runs."""
-    expanded = []
-    for run_dir in map(Path, run_dirs):
-        below = sorted((p.parent for p in run_dir.glob("*/summary.json")),
-                       key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name))
-        expanded += below if not (run_dir / "summary.json").exists() and below else [run_dir]
-    return expanded
-
-
 def add_runs(run_dirs: list, board: str | Path, replace: bool = False) -> list[Path]:
     """All or nothing: every run is checked before the first entry is written."""
     prepared, targets = [], {}
-    for run_dir in expand_sweeps(run_dirs):
+    for run_dir in find_runs(run_dirs, need=SUMMARY):
         entry, target, plots = prepare_run(run_dir, board, replace)
         if target in targets:
             raise UserError(f"{run_dir} and {targets[target]} are both {entry_id(entry)}", str(run_dir))

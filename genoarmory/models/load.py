@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+
+import torch
 
 from omegaconf import DictConfig
 
 from genoarmory.data.example import Task
 from genoarmory.errors import UserError
+from genoarmory.config import cache_dir, is_offline
 from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.tiny_tokenizers import TOKENIZATION
 from genoarmory.models.victim import Victim, pick_device
+from genoarmory.models.wrappers import apply_wrapper
 
-TINY_TOKENIZATION = {"char": "char", "kmer6": "kmer", "bpe": "bpe"}
 
 
 def model_source(cfg: DictConfig) -> str:
@@ -48,8 +53,7 @@ def model_folder(cfg: DictConfig, task: Task | None = None) -> Path:
         raise UserError("model.path is not a folder", source)
     from genoarmory.hub import fetch
 
-    offline = str(cfg.offline) not in ("0", "False", "false", "")
-    return fetch(source, "model", m.get("revision"), cache_dir=Path(str(cfg.cache_dir)), offline=offline)
+    return fetch(source, "model", m.get("revision"), cache_dir=cache_dir(cfg), offline=is_offline(cfg))
 
 
 def read_config(folder: Path) -> dict:
@@ -98,20 +102,40 @@ def load_classifier(folder: Path, num_labels: int, trust_remote_code: bool = Fal
     return model, tokenizer
 
 
-def load_victim(cfg: DictConfig, task: Task) -> Victim:
+@dataclass
+class LoadedModel:
+    """A classifier as loaded from its folder, before any wrapper or quantization: what `train` and the
+    defenses fine-tune, and what `load_victim` wraps."""
+
+    model: torch.nn.Module
+    tokenizer: object
+    encoder: SequenceEncoder
+    folder: Path
+
+
+def tokenization(model_cfg) -> str:
+    return TOKENIZATION[model_cfg.tokenizer] if model_cfg.family == "tiny" else model_cfg.tokenization
+
+
+def load_model(cfg: DictConfig, task: Task) -> LoadedModel:
+    """The configured classifier (the embedded tiny model is trained and cached here on first use)."""
     m = cfg.model
     folder = model_folder(cfg, task)
-    trust = bool(m.get("trust_remote_code", False))
-    model, tokenizer = load_classifier(folder, task.num_labels, trust, bool(m.get("allow_pickle", False)))
-    tokenization = TINY_TOKENIZATION[m.tokenizer] if m.family == "tiny" else m.tokenization
-    encoder = SequenceEncoder(tokenizer, tokenization, int(m.max_length), cfg.sequence.too_long)
-    info = {"name": m.name, "path": str(folder.resolve()), "quantize": m.get("quantize")}
-    if (folder / "adfar_head.safetensors").is_file():  # ADFAR: detector + randomisation wrap the task head
-        from genoarmory.defenses.adfar import wrap_saved
+    model, tokenizer = load_classifier(folder, task.num_labels, bool(m.get("trust_remote_code", False)),
+                                       bool(m.get("allow_pickle", False)))
+    encoder = SequenceEncoder(tokenizer, tokenization(m), int(m.max_length), cfg.sequence.too_long)
+    return LoadedModel(model, tokenizer, encoder, folder)
 
-        model = wrap_saved(model, folder)
+
+def load_victim(cfg: DictConfig, task: Task) -> Victim:
+    """The victim an attack runs on: the loaded classifier, inside the wrapper its folder names (a defense's
+    detector, say), quantized when model.quantize asks."""
+    m = cfg.model
+    loaded = load_model(cfg, task)
+    model = apply_wrapper(loaded.model, loaded.folder)
     if m.get("quantize"):
         from genoarmory.models.quantize import quantize
 
         model = quantize(model, str(m.quantize), pick_device(cfg.device))
-    return Victim(model, encoder, m.name, pick_device(cfg.device), cfg.batch_size, info)
+    info = {"name": m.name, "path": str(loaded.folder.resolve()), "quantize": m.get("quantize")}
+    return Victim(model, loaded.encoder, m.name, pick_device(cfg.device), cfg.batch_size, info)

@@ -23,12 +23,12 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
 
+from genoarmory.config import cache_dir
 from genoarmory.data.example import Task
 from genoarmory.models.encoding import SequenceEncoder
-from genoarmory.models.tiny_tokenizers import build_tiny_tokenizer
-from genoarmory.training import evaluate, fine_tune
+from genoarmory.models.tiny_tokenizers import TOKENIZATION, build_tiny_tokenizer
+from genoarmory.models.training import evaluate, fine_tune
 
-TOKENIZATION = {"char": "char", "kmer6": "kmer", "bpe": "bpe"}
 # Bump when the tiny models' training code changes, so cached and shipped weights are not reused.
 RECIPE_VERSION = 2
 # Weights shipped with the package for the default task (see models/embedded/README.md): used when
@@ -144,7 +144,7 @@ def cache_key(cfg: DictConfig) -> str:
 
 def cached_tiny_model(cfg: DictConfig, task: Task, device: torch.device) -> Path:
     """Folder holding model/ and mlm/ for (model, dataset, train settings); trained on first use."""
-    root = Path(str(cfg.cache_dir)) / "tiny"
+    root = cache_dir(cfg) / "tiny"
     name = f"{cfg.model.name}-{str(cfg.dataset.name).replace('/', '-')}-{cache_key(cfg)}"
     for folder in (SHIPPED / name, root / name):
         if (folder / "metrics.json").exists():

@@ -18,6 +18,8 @@ from transformers import PreTrainedTokenizerFast
 from genoarmory.errors import UserError
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+# model.tokenizer of a tiny config -> the SequenceEncoder's kind of token spans
+TOKENIZATION = {"char": "char", "kmer6": "kmer", "bpe": "bpe"}
 NUCLEOTIDES = ["A", "C", "G", "T", "N"]
 
 

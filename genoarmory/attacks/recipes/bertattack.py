@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from genoarmory.attacks.constraints import threat_model_from
+from genoarmory.config import cache_dir, is_offline
 from genoarmory.attacks.search import AttackSpec
 from genoarmory.attacks.transformations import MLMProposals
 from genoarmory.errors import UserError
@@ -33,8 +34,7 @@ def mlm_folder(victim, cfg) -> Path:
         return Path(str(source))
     from genoarmory.hub import fetch
 
-    return fetch(str(source), "model", None, cache_dir=Path(str(cfg.cache_dir)) ,
-                 offline=str(cfg.offline) not in ("0", "False", "false", ""))
+    return fetch(str(source), "model", None, cache_dir=cache_dir(cfg), offline=is_offline(cfg))
 
 
 def load_mlm(folder: Path, cfg, tokenization: str):

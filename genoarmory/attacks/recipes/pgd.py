@@ -21,6 +21,7 @@ from genoarmory.attacks.gather import Gathered
 from genoarmory.attacks.pgd import PGDSettings, pgd_delta
 from genoarmory.attacks.realise import DnaVocabulary, realise
 from genoarmory.attacks.search import AttackSpec, Outcome, decided_probs, should_skip
+from genoarmory.results.records import Status
 from genoarmory.sequence import apply_edits
 
 
@@ -72,7 +73,7 @@ class PGDRealiser:
 def pgd_search(gathered: Gathered, iters: int, spec, victim, example, goal, rng, budget):
     clean = (yield [example.sequence])[0]
     if should_skip(goal, clean, example.label):
-        return Outcome("skipped", clean)
+        return Outcome(Status.SKIPPED, clean)
     target, sign = (goal.target, -1.0) if goal.target is not None else (goal.label, 1.0)
     ticket = gathered.register(PGDItem(example.sequence, target, sign,
                                        spec.threat.protected_positions(example.meta), int(rng.integers(2**62))))
@@ -84,12 +85,12 @@ def pgd_search(gathered: Gathered, iters: int, spec, victim, example, goal, rng,
              "embedding_delta_norm": round(r["delta_norm"], 6), "projected_tokens": r["projected_tokens"],
              "gradient_queries": iters}
     if not r["edits"] or budget.remaining() == 0:
-        return Outcome("failed", clean, extra=extra)
+        return Outcome(Status.FAILED, clean, extra=extra)
     adv = apply_edits(example.sequence, r["edits"])
     probs = (yield [adv])[0]
     if goal.reached(probs[None])[0]:
         probs = yield from decided_probs(victim, adv, probs)
-    status = "success" if goal.reached(probs[None])[0] else "failed"
+    status = Status.SUCCESS if goal.reached(probs[None])[0] else Status.FAILED
     return Outcome(status, clean, adv, probs, r["edits"], extra)
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from genoarmory.attacks.constraints import threat_model_from
 from genoarmory.attacks.search import AttackSpec
 from genoarmory.attacks.textattack_offline import import_textattack
 from genoarmory.attacks.transformations import BaseSubstitution, EmbeddingNeighbours, MLMProposals
+from genoarmory.config import cache_dir, own_callable
 from genoarmory.errors import UserError
 
 
@@ -38,11 +39,13 @@ def build(victim, cfg) -> AttackSpec:
     a = cfg.attack
     if a.search not in a.searches:
         raise UserError(f"attack.search={a.search!r}: choose one of {', '.join(a.searches)} (attack.searches)")
-    import_textattack(cfg.cache_dir)
+    import_textattack(cache_dir(cfg))
     from genoarmory.attacks.textattack_bridge import TextAttackRunner, textattack_search
 
     threat = threat_model_from(a)
-    runner = TextAttackRunner(victim, threat, transformation_from(victim, cfg), instantiate(a.searches[a.search]))
+    chosen = OmegaConf.to_container(a.searches[a.search], resolve=True)
+    search_cls = own_callable(chosen.pop("_target_", None), "search")  # TextAttack's own searches only
+    runner = TextAttackRunner(victim, threat, transformation_from(victim, cfg), search_cls(**chosen))
     return AttackSpec(name=str(a.name), threat=threat, transformation=None,
                       targeted=bool(a.targeted), target_label=a.get("target_label"),
                       search=partial(textattack_search, runner))

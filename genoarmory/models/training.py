@@ -13,7 +13,7 @@ import torch
 from transformers import get_linear_schedule_with_warmup
 
 from genoarmory.data.example import Example
-from genoarmory.metrics import classification_metrics
+from genoarmory.metrics.compute import classification_metrics
 from genoarmory.models.encoding import SequenceEncoder
 from genoarmory.progress import progress as progress_bar
 

@@ -1,6 +1,6 @@
-"""Every metric, defined once.
+"""Every metric's computation, once (their names and meanings: registry.py).
 
-Definitions (DESIGN.md): clean accuracy; accuracy under attack; ASR = successes / originally-correct
+Definitions: clean accuracy; accuracy under attack; ASR = successes / originally-correct
 examples; DSR = 1 - ASR on the defended model; queries averaged over attacked examples (successes and
 failures); perturbation rate in nucleotides (edits / length) over successes; MCC and macro-F1 clean and
 under attack, as GUE computes them. A clean accuracy within 10 points of chance is flagged.
@@ -13,6 +13,8 @@ from typing import Iterable
 
 import numpy as np
 from sklearn.metrics import f1_score, matthews_corrcoef
+
+from genoarmory.results.records import AttackRecord
 
 CHANCE_MARGIN = 0.10
 
@@ -43,14 +45,14 @@ def near_chance(accuracy: float, labels: Iterable[int], num_labels: int) -> bool
     return accuracy < chance_level(labels, num_labels) + CHANCE_MARGIN
 
 
-def attack_metrics(records: list[dict], num_labels: int) -> dict:
+def attack_metrics(records: list[AttackRecord], num_labels: int) -> dict:
     """Summary metrics from AttackRecords (field names kept from the reference where they exist)."""
     n = len(records)
-    labels = [r["label"] for r in records]
-    clean = [r["clean_pred"] for r in records]
-    adv = [r["adv_pred"] if r["status"] == "success" else r["clean_pred"] for r in records]
-    attacked = [r for r in records if r["status"] != "skipped"]
-    success = [r for r in attacked if r["status"] == "success"]
+    labels = [r.label for r in records]
+    clean = [r.clean_pred for r in records]
+    adv = [r.final_pred for r in records]
+    attacked = [r for r in records if r.attacked]
+    success = [r for r in attacked if r.succeeded]
     clean_m, adv_m = classification_metrics(labels, clean), classification_metrics(labels, adv)
     out = {
         "n_examples": n,
@@ -59,21 +61,21 @@ def attack_metrics(records: list[dict], num_labels: int) -> dict:
         "origin_acc": clean_m["accuracy"],
         "after_attack_acc": adv_m["accuracy"],
         "asr": len(success) / len(attacked) if attacked else 0.0,
-        "average_queries": float(np.mean([r["queries"] for r in attacked])) if attacked else 0.0,
-        "perturbation_rate": float(np.mean([r["perturbation_rate"] for r in success])) if success else 0.0,
-        "average_edits": float(np.mean([len(r["edits"]) for r in success])) if success else 0.0,
+        "average_queries": float(np.mean([r.queries for r in attacked])) if attacked else 0.0,
+        "perturbation_rate": float(np.mean([r.perturbation_rate for r in success])) if success else 0.0,
+        "average_edits": float(np.mean([len(r.edits) for r in success])) if success else 0.0,
         "clean_mcc": clean_m["mcc"],
         "adv_mcc": adv_m["mcc"],
         "clean_f1": clean_m["f1"],
         "adv_f1": adv_m["f1"],
-        "seconds": float(sum(r.get("seconds", 0.0) for r in records)),
+        "seconds": float(sum(r.seconds for r in records)),
     }
     out.update(white_box_metrics(attacked))
     out["flags"] = ["clean accuracy near chance"] if n and near_chance(out["origin_acc"], labels, num_labels) else []
     return out
 
 
-def white_box_metrics(attacked: list[dict]) -> dict:
+def white_box_metrics(attacked: list[AttackRecord]) -> dict:
     """Gradient attacks' extra numbers, present only when their records carry them.
 
     `embedding_asr`: PGD's success in embedding space (what the GenoArmory paper reports), over the same
@@ -83,11 +85,11 @@ def white_box_metrics(attacked: list[dict]) -> dict:
     steps), which `average_queries` (scored sequences) does not count.
     """
     out = {}
-    embedded = [r for r in attacked if "embedding_status" in r]
+    embedded = [r for r in attacked if r.embedding_status is not None]
     if embedded:
-        out["embedding_asr"] = sum(r["embedding_status"] == "success" for r in embedded) / len(embedded)
-        out["realised_asr"] = sum(r["status"] == "success" for r in embedded) / len(embedded)  # == asr
-    graded = [r["gradient_queries"] for r in attacked if "gradient_queries" in r]
+        out["embedding_asr"] = sum(r.embedding_status == "success" for r in embedded) / len(embedded)
+        out["realised_asr"] = sum(r.succeeded for r in embedded) / len(embedded)  # == asr
+    graded = [r.gradient_queries for r in attacked if r.gradient_queries is not None]
     if graded:
         out["average_gradient_queries"] = float(np.mean(graded))
     return out

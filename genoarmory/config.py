@@ -1,0 +1,173 @@
+"""The composed config as data: plain dicts, the config hash, the run-wide settings read in one place,
+and the only way a name in a config becomes code.
+
+- `plain_config(cfg)`: the resolved config as plain data (summary.json, config.yaml, hashing).
+- `config_hash(config)`: hash of the settings that define a result (paths and run-location keys left out).
+- `is_offline(cfg)`, `cache_dir(cfg)`: read once here, so every module agrees (`offline` is a bool).
+- `own_callable(dotted, role)`: a `_target_`, `recipe` or `trainer` names a function; only GenoArmory's
+  own functions registered for that role are ever imported (`ALLOWED`), whatever a config, a command
+  line or a file says. A name outside the list is a UserError, never an import.
+- `load_saved_config(path)`: a config.yaml read back from a run folder is data. It is parsed with a
+  safe YAML loader, any `${...}` interpolation in it is refused (no resolver — `oc.env` or another —
+  ever runs on a file someone handed you), and every `_target_`/`recipe`/`trainer` in it must pass
+  `own_callable`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from genoarmory.errors import UserError, located
+
+# conf/ (Hydra's config groups); issue 16's wheel moves it into the package
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
+# Settings that say where a run lives or how it shows progress, not what it computes.
+LOCAL_KEYS = ("run_dir", "data_root", "cache_dir", "offline", "progress", "hydra")
+
+# role -> the functions a config may name for it (dotted paths, exactly as conf/ writes them)
+ALLOWED: dict[str, frozenset[str]] = {
+    "loader": frozenset({
+        "genoarmory.data.motif.make_motif_task",
+        "genoarmory.data.gue.load_gue",
+        "genoarmory.data.fasta.load_fasta_task",
+        "genoarmory.data.csv_tasks.load_csv_task",
+        "genoarmory.genoadv.load.load_genoadv_task",
+    }),
+    "recipe": frozenset({
+        "genoarmory.attacks.recipes.bertattack.build",
+        "genoarmory.attacks.recipes.textfooler.build",
+        "genoarmory.attacks.recipes.random_mutation.build",
+        "genoarmory.attacks.recipes.fimba.build",
+        "genoarmory.attacks.recipes.pgd.build",
+        "genoarmory.attacks.recipes.textattack_search.build",
+    }),
+    "trainer": frozenset({
+        "genoarmory.defenses.at.train",
+        "genoarmory.defenses.freelb.train",
+        "genoarmory.defenses.adfar.train",
+    }),
+    "search": frozenset({  # TextAttack's search methods, for the bridge
+        "textattack.search_methods.GreedyWordSwapWIR",
+        "textattack.search_methods.BeamSearch",
+        "textattack.search_methods.AlzantotGeneticAlgorithm",
+        "textattack.search_methods.ParticleSwarmOptimization",
+    }),
+}
+TARGET_KEYS = {"_target_": None, "recipe": "recipe", "trainer": "trainer"}
+
+
+def plain_config(cfg) -> dict:
+    """The composed config as plain data, for summary.json and config hashing."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def config_hash(config: dict) -> str:
+    keep = {k: v for k, v in config.items() if k not in LOCAL_KEYS}
+    return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def as_bool(value, key: str) -> bool:
+    """A config switch: true/false (YAML), 1/0, yes/no, on/off (environment variables)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", "", "none", "null"):
+        return False
+    raise UserError(f"{key}={value!r}: expected true or false")
+
+
+def is_offline(cfg) -> bool:
+    return as_bool(cfg.get("offline", False), "offline")
+
+
+def cache_dir(cfg=None) -> Path:
+    """cache_dir from the config, else GENOARMORY_CACHE, else ~/.cache/genoarmory (the one default)."""
+    if cfg is not None and cfg.get("cache_dir") not in (None, ""):
+        return Path(str(cfg.cache_dir)).expanduser()
+    env = os.environ.get("GENOARMORY_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "genoarmory"
+
+
+def own_callable(dotted: str, role: str):
+    """The function `dotted` names, if it is one of GenoArmory's own for `role` (see ALLOWED)."""
+    from hydra.utils import get_method
+
+    dotted = str(dotted)
+    if dotted not in ALLOWED[role]:
+        allowed = ", ".join(sorted(ALLOWED[role]))
+        raise UserError(f"{role} {dotted!r} is not one of GenoArmory's own {role}s ({allowed}); "
+                        "configs cannot name other code")
+    try:
+        return get_method(dotted)
+    except Exception as err:  # Hydra wraps import errors in its own types
+        raise UserError(f"{role} {dotted!r} cannot be imported ({err})") from None
+
+
+def _role(key: str, path: str) -> str:
+    if key != "_target_":
+        return TARGET_KEYS[key]
+    if path.startswith("dataset.loader"):
+        return "loader"
+    if path.startswith("attack.searches"):
+        return "search"
+    return "any"
+
+
+def check_data(node: Any, where: str, path: str = "") -> None:
+    """Refuse interpolations and foreign targets anywhere in a config read from a file (see module note)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key in TARGET_KEYS and (key == "_target_" or here in ("attack.recipe", "defense.trainer")):
+                role = _role(str(key), here)
+                if role == "any" or str(value) not in ALLOWED[role]:
+                    raise UserError(f"{here}={value!r} names code that is not one of GenoArmory's own; "
+                                    "a saved config is data and is refused", where)
+            check_data(value, where, here)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            check_data(value, where, f"{path}[{i}]")
+    elif isinstance(node, str) and "${" in node:
+        raise UserError(f"{path} holds an interpolation ({node[:60]!r}); a saved config is data and "
+                        "interpolations in it are refused", where)
+
+
+def load_saved_config(path: str | Path) -> dict:
+    """A run folder's config.yaml as checked plain data (see the module note)."""
+    import yaml
+
+    path = Path(path)
+    if path.is_symlink():
+        raise UserError("is a symbolic link; run folders must hold their own config", str(path))
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise UserError("no config.yaml (not a finished run folder)", str(path)) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"cannot read ({err})", str(path)) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise UserError(f"not valid YAML ({getattr(err, 'problem', err)})",
+                        located(path, mark.line + 1 if mark else None)) from None
+    except RecursionError:
+        raise UserError("nested too deeply to be a config", str(path)) from None
+    if not isinstance(data, dict):
+        raise UserError("a config must be a mapping", str(path))
+    check_data(data, str(path))
+    return data
+
+
+def data_config(data: dict):
+    """Plain config data as a DictConfig that never resolves anything (interpolations were refused)."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.create(data, flags={"allow_objects": False})

@@ -1,0 +1,107 @@
+"""The metric registry: every number GenoArmory reports, named once, with its meaning.
+
+Every table (the one-screen summary, `read`, the sweep table, `defend`'s comparison) and every page
+iterates this list, so a new metric is one entry here (and its computation in compute.py). The JSON key
+is the reference's name where it has one (`origin_acc`, `after_attack_acc`, `asr`, `average_queries`,
+`dsr`), so the reference's readers keep working.
+
+`better`: 'higher' or 'lower' is better for the *model's robustness or quality*, None when neither
+(a count). `shows`: where the metric appears by default:
+  report   the one-screen summary after attack/defend
+  table    `read` over runs and the sweep table
+  compare  defend's undefended -> defended table
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    fmt: str
+    meaning: str
+    better: str | None = None
+    shows: frozenset = frozenset({"report", "table"})
+    render: Callable[[dict], str | None] | None = None  # a custom cell from the whole summary
+
+    def cell(self, summary: dict) -> str | None:
+        """The formatted value in `summary`, or None when the summary does not have it."""
+        if self.render is not None:
+            return self.render(summary)
+        value = summary.get(self.key)
+        if value is None or isinstance(value, (dict, list, str)) or isinstance(value, bool):
+            return None
+        return self.fmt.format(value)
+
+
+def _examples(summary: dict) -> str | None:
+    if "n_examples" not in summary:
+        return None
+    return f"{summary['n_examples']} ({summary.get('n_attacked', '?')})"
+
+
+def _s(*names: str) -> frozenset:
+    return frozenset(names)
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("origin_acc", "clean accuracy", "{:.3f}",
+           "accuracy on the original sequences", "higher", _s("report", "table", "compare")),
+    Metric("after_attack_acc", "accuracy under attack", "{:.3f}",
+           "accuracy when every successful attack's adversarial sequence replaces its original", "higher",
+           _s("report", "table", "compare")),
+    Metric("asr", "attack success rate (ASR)", "{:.3f}",
+           "successes / originally-correct examples (prediction changed within the budget)", "lower",
+           _s("report", "table", "compare")),
+    Metric("realised_asr", "ASR of realised DNA", "{:.3f}",
+           "PGD: successes of the DNA sequences its embedding perturbation was realised as (== asr)", "lower",
+           _s()),
+    Metric("embedding_asr", "ASR in embedding space (not DNA)", "{:.3f}",
+           "PGD: successes in input-embedding space, before realising DNA (what the paper reports)", "lower",
+           _s("report", "table")),
+    Metric("dsr", "defense success rate (DSR)", "{:.3f}",
+           "1 - ASR of the defended model", "higher", _s("report", "table", "compare")),
+    Metric("average_queries", "queries / attacked example", "{:.1f}",
+           "distinct sequences scored per attacked example (successes and failures)", "higher",
+           _s("report", "table", "compare")),
+    Metric("average_gradient_queries", "gradient passes / attacked example", "{:.1f}",
+           "forward+backward passes per attacked example (PGD steps, attribution steps)", None, _s("report")),
+    Metric("perturbation_rate", "perturbation rate (nt edited / nt)", "{:.4f}",
+           "edited nucleotides / length, over successes", "higher", _s("report", "table", "compare")),
+    Metric("average_edits", "edits / success", "{:.2f}", "nucleotide edits per success", "higher", _s("report")),
+    Metric("clean_mcc", "clean MCC", "{:.3f}", "Matthews correlation on the originals (GUE's metric)", "higher",
+           _s("report", "table", "compare")),
+    Metric("adv_mcc", "MCC under attack", "{:.3f}", "Matthews correlation under attack", "higher",
+           _s("report", "table", "compare")),
+    Metric("clean_f1", "clean F1", "{:.3f}", "macro F1 on the originals", "higher", _s("table")),
+    Metric("adv_f1", "F1 under attack", "{:.3f}", "macro F1 under attack", "higher", _s("table")),
+    Metric("n_examples", "examples (attacked)", "{}", "examples selected (of them attacked: originally correct)",
+           None, _s("report", "table"), render=_examples),
+    Metric("n_attacked", "attacked examples", "{}", "originally-correct examples (ASR's denominator)", None, _s()),
+    Metric("n_success", "successes", "{}", "examples whose prediction the attack changed", None, _s()),
+    Metric("seconds", "search seconds (sum)", "{:.1f}",
+           "sum over examples of each search's own wall time (examples overlap, so this exceeds wall time)",
+           None, _s()),
+    Metric("wall_seconds", "wall seconds", "{:.1f}", "wall time of the whole attack", None, _s()),
+)
+
+TRAIN_METRICS: tuple[Metric, ...] = (
+    Metric("accuracy", "test accuracy", "{:.3f}", "accuracy on the evaluation split", "higher", _s("table")),
+    Metric("f1", "test F1", "{:.3f}", "macro F1 on the evaluation split", "higher", _s("table")),
+    Metric("mcc", "test MCC", "{:.3f}", "Matthews correlation on the evaluation split", "higher", _s("table")),
+    Metric("n_test", "test examples", "{}", "examples evaluated", None, _s("table")),
+)
+
+BY_KEY = {m.key: m for m in METRICS + TRAIN_METRICS}
+
+
+def shown(where: str, metrics: tuple[Metric, ...] = METRICS) -> list[Metric]:
+    return [m for m in metrics if where in m.shows]
+
+
+def keys(where: str, metrics: tuple[Metric, ...] = METRICS) -> tuple[str, ...]:
+    return tuple(m.key for m in shown(where, metrics))
