@@ -6,13 +6,17 @@ from __future__ import annotations
 import warnings
 
 from genoarmory.metrics.compute import attack_metrics
+from genoarmory.results.records import AttackRecord
 
 SELECTION_KEYS = ("name", "split", "limit", "seed", "shard")
 
 
-def build_summary(records: list[dict], num_labels: int, config: dict, meta: dict, model_info: dict) -> dict:
-    """`config` is the composed config (plain data); `meta` comes from results.run_metadata."""
-    metrics = attack_metrics(records, num_labels)
+def build_summary(records: list[AttackRecord], num_labels: int, config: dict, meta: dict, model_info: dict,
+                  label_check: dict | None = None) -> dict:
+    """`config` is the composed config (plain data); `meta` comes from results.run_metadata; `label_check`
+    is the LabelCheck's description (which oracle judged label preservation, and whether it was enforced)."""
+    verifiable = bool((label_check or {}).get("verifiable", False))
+    metrics = attack_metrics(records, num_labels, verifiable)
     attack = dict(config.get("attack", {}))
     dataset = {k: config.get("dataset", {}).get(k) for k in SELECTION_KEYS}
     dataset["num_labels"] = num_labels
@@ -25,6 +29,8 @@ def build_summary(records: list[dict], num_labels: int, config: dict, meta: dict
         "budget": {"max_perturb_ratio": attack.get("max_perturb_ratio"), "query_budget": attack.get("query_budget"),
                    "max_length": config.get("model", {}).get("max_length")},
         "seed": config.get("seed"),
+        "label_check": label_check or {"preserve": None, "mode": "none", "enforced": False, "verifiable": False,
+                                       "checker": None, "exact": False, "note": "no label check was run"},
         **meta,
     }
     summary.update(_enrichment(records))
@@ -34,9 +40,13 @@ def build_summary(records: list[dict], num_labels: int, config: dict, meta: dict
     return summary
 
 
-def _enrichment(records: list[dict]) -> dict:
-    try:
-        from genoarmory.analysis.enrichment import enrichment_summary
-    except ImportError:
-        return {}
-    return {"motif_enrichment": enrichment_summary(records)}
+def _enrichment(records: list[AttackRecord]) -> dict:
+    """Where the successes' edits fell, for all successes and for the label-preserving ones apart (on a motif
+    task, edits that rewrote the label-defining motif are not evidence that attacks find what matters)."""
+    from genoarmory.analysis.enrichment import enrichment_summary
+
+    out = {"motif_enrichment": enrichment_summary(records)}
+    if any(r.label_preserved is False for r in records):
+        kept = [r for r in records if r.label_preserved is not False]
+        out["motif_enrichment_label_preserving"] = enrichment_summary(kept)
+    return out

@@ -246,8 +246,12 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
         lane.active = _answer_filters(lane.active, finished)
         self_check(victim, finished)
         for a, outcome in finished:
-            done[a.index] = make_record(a.example, outcome, len(a.seen), time.perf_counter() - a.started,
-                                        spec.name, seed, config_hash)
+            record = make_record(a.example, outcome, len(a.seen), time.perf_counter() - a.started,
+                                 spec.name, seed, config_hash)
+            if spec.label_check is not None and record.succeeded:  # what the task's oracle says of it
+                for key, value in spec.label_check.record_fields(record.sequence, record.adv_sequence).items():
+                    setattr(record, key, value)
+            done[a.index] = record
         _launch(victim, lane)
 
     lanes_ = [_Lane(size) for size in lane_sizes(parallel, victim, lanes)]

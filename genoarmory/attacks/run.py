@@ -1,30 +1,59 @@
 """`attack_examples`: the one attack pipeline, used by the `attack` command and by every defense.
 
-Builds the configured attack for `victim`, opens (or resumes) out_dir/records.jsonl — every record found
-there is checked against this run's config hash, its selected examples and the task's labels — runs
-the engine and returns the records of `examples`, in order.
+Builds the configured attack for `victim`, resolves the task's label check (`attack.preserve`, see
+data/oracles/check.py) and, when it is enforced, adds it to the threat model as a constraint of the search;
+opens (or resumes) out_dir/records.jsonl — every record found there is checked against this run's config
+hash, its selected examples and the task's labels — runs the engine and returns the records of `examples`,
+in order, with the label check that judged them.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from genoarmory.attacks.constraints.label_preserving import PreservesLabel
+from genoarmory.attacks.constraints.protected import names_spans
 from genoarmory.attacks.engine import run_attack
+from genoarmory.attacks.model_oracle import model_oracle
 from genoarmory.attacks.recipes import build_attack
-from genoarmory.data.example import Example
+from genoarmory.data.example import Example, Task
+from genoarmory.data.oracles.check import LabelCheck, resolve_check
 from genoarmory.results import CONFIG, AttackRecord, RecordWriter, write_text_atomic
 
 
-def attack_examples(cfg, victim, examples: list[Example], out_dir: Path, config_hash: str,
-                    num_labels: int | None = None, config_text: str | None = None) -> list[AttackRecord]:
+def label_check(cfg, task: Task) -> LabelCheck:
+    return resolve_check(task.oracles, cfg.attack.get("preserve", "auto"), model_oracle(cfg, task))
+
+
+def with_label_spans(examples: list[Example], check: LabelCheck) -> list[Example]:
+    """For `attack.protected=meta` on a task whose examples name no spans: the label-defining elements
+    of each original (its element oracle), as meta.label_spans."""
+    if check.elements is None or all(names_spans(e.meta) for e in examples):
+        return examples
+    found = check.elements.elements([e.sequence for e in examples])
+    return [e if names_spans(e.meta) else replace(e, meta={**e.meta, "label_spans": [[x.start, x.end, x.name]
+                                                                                     for x in sorted(els)]})
+            for e, els in zip(examples, found)]
+
+
+def attack_examples(cfg, victim, examples: list[Example], out_dir: Path, config_hash: str, task: Task,
+                    config_text: str | None = None, check: LabelCheck | None = None,
+                    ) -> tuple[list[AttackRecord], LabelCheck]:
     """`config_text`, when given, is written to out_dir/config.yaml once the records there are known to be
     this configuration's (so a refused resume leaves the folder as it was)."""
     victim.encoder.check_lengths(examples)
+    check = check or label_check(cfg, task)
     spec = build_attack(victim, cfg)
-    with RecordWriter(out_dir, config_hash, [e.id for e in examples], num_labels) as writer:
+    spec.label_check = check
+    if check.enforced:
+        spec.threat.constraints.append(PreservesLabel(check))
+    if cfg.attack.get("protected", None) == "meta":
+        examples = with_label_spans(examples, check)
+    with RecordWriter(out_dir, config_hash, [e.id for e in examples], task.num_labels) as writer:
         if config_text is not None:
             write_text_atomic(Path(out_dir) / CONFIG, config_text)
         run_attack(spec, victim, examples, writer, int(cfg.seed), config_hash, cfg.attack.get("parallel", "auto"),
                    bool(cfg.progress))
     by_id = {r.id: r for r in writer.records}
-    return [by_id[e.id] for e in examples]
+    return [by_id[e.id] for e in examples], check

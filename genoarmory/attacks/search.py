@@ -26,6 +26,7 @@ from genoarmory.attacks.constraints import Candidate, ThreatModel
 from genoarmory.attacks.goal import Goal
 from genoarmory.attacks.transformations import BaseSubstitution, Transformation
 from genoarmory.data.example import Example
+from genoarmory.data.oracles.check import LabelCheck
 from genoarmory.results.records import Status
 from genoarmory.sequence import Edit, apply_edits
 
@@ -80,6 +81,7 @@ class AttackSpec:
     targeted: bool = False
     target_label: int | None = None
     search: Callable | None = None
+    label_check: LabelCheck | None = None  # the task's label check (attacks/run.py sets it); records carry it
 
 
 @dataclass
@@ -160,19 +162,33 @@ def substitute(sequence: str, edits: list[Edit]) -> str:
     return "".join(pieces)
 
 
+def skip_reason(goal: Goal, clean: np.ndarray, label: int) -> str | None:
+    """Why an example is not attacked, or None. Only originally-correct examples are attacked (ASR's
+    denominator), for every search; a targeted attack also skips examples whose true class already is the
+    target (editing them toward it proves nothing), counted apart in the summary."""
+    if int(clean.argmax()) != label:
+        return "misclassified"
+    if goal.target is not None and label == goal.target:
+        return "already_target"
+    return None
+
+
 def should_skip(goal: Goal, clean: np.ndarray, label: int) -> bool:
-    """Only originally-correct examples are attacked (ASR's denominator), for every search."""
-    if goal.target is None:
-        return bool(goal.reached(clean[None])[0])
-    return int(clean.argmax()) != label
+    return skip_reason(goal, clean, label) is not None
+
+
+def skipped(goal: Goal, clean: np.ndarray, label: int) -> "Outcome | None":
+    """The outcome of a skipped example (with its reason), or None when it is attacked."""
+    reason = skip_reason(goal, clean, label)
+    return None if reason is None else Outcome(Status.SKIPPED, clean, extra={"skip_reason": reason})
 
 
 def greedy_search(spec: AttackSpec, victim, example: Example, goal: Goal, rng: np.random.Generator,
                   budget: Budget) -> Search:
     original = example.sequence
     clean = (yield [original])[0]
-    if should_skip(goal, clean, example.label):
-        return Outcome(Status.SKIPPED, clean)
+    if (skip := skipped(goal, clean, example.label)) is not None:
+        return skip
     reference = spec.threat.original(original, example.meta)
     base_score = goal.scores(clean[None])[0]
     spans = victim.token_spans(original) if spec.units == "token" else None

@@ -28,7 +28,7 @@ from textattack.transformations import WordSwap  # noqa: E402
 
 from genoarmory.attacks.constraints import Candidate, Original, ThreatModel  # noqa: E402
 from genoarmory.attacks.goal import Goal  # noqa: E402
-from genoarmory.attacks.search import Outcome, decided_probs, should_skip  # noqa: E402
+from genoarmory.attacks.search import Outcome, decided_probs, should_skip, skipped  # noqa: E402
 from genoarmory.results.records import Status  # noqa: E402
 from genoarmory.sequence import diff_edits  # noqa: E402
 
@@ -164,8 +164,8 @@ class TextAttackRunner:
 def textattack_search(runner: TextAttackRunner, spec, victim, example, goal, rng, budget):
     """The engine's search interface around one TextAttack attack; queries are TextAttack's count."""
     clean = (yield [example.sequence])[0]
-    if should_skip(goal, clean, example.label):
-        return Outcome(Status.SKIPPED, clean)
+    if (skip := skipped(goal, clean, example.label)) is not None:
+        return skip
     result = runner.run(example.sequence, example.label, goal, spec.threat.protected_positions(example.meta), rng)
     if isinstance(result, SkippedAttackResult):
         raise RuntimeError(f"{example.id}: TextAttack skipped an example the engine attacks")

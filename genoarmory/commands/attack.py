@@ -28,9 +28,9 @@ def attack_victim(cfg: DictConfig, run_dir: Path, task, victim, examples) -> dic
     started = time.perf_counter()
     config = plain_config(cfg)
     meta = run_metadata(config, victim.device)
-    records = attack_examples(cfg, victim, examples, run_dir, meta["config_hash"], task.num_labels,
-                              OmegaConf.to_yaml(cfg, resolve=True))
-    summary = build_summary(records, task.num_labels, config, meta, victim.info)
+    records, check = attack_examples(cfg, victim, examples, run_dir, meta["config_hash"], task,
+                                     OmegaConf.to_yaml(cfg, resolve=True))
+    summary = build_summary(records, task.num_labels, config, meta, victim.info, check.describe())
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
     write_json_atomic(run_dir / SUMMARY, summary)
     return summary

@@ -41,7 +41,10 @@ def derive(cfg: DictConfig, **changes) -> DictConfig:
 
 
 def with_dsr(summary: dict) -> dict:
-    return {**summary, "dsr": 1.0 - summary["asr"]}  # DESIGN.md: DSR = 1 - ASR of the (defended) model
+    """DSR = 1 - ASR of the (defended) model, on the valid (label-preserving) ASR where the task can tell."""
+    if summary.get("valid_asr") is not None:
+        return {**summary, "dsr": 1.0 - summary["valid_asr"], "dsr_of": "valid_asr"}
+    return {**summary, "dsr": 1.0 - summary["asr"], "dsr_of": "asr"}
 
 
 def undefended_summary(cfg: DictConfig, run_dir: Path, task, examples) -> tuple[dict, Path]:

@@ -127,7 +127,8 @@ def merge(folders: list[Path], out: Path | None) -> dict:
     meta = {"config": config, "config_hash": config_hash(config), "versions": base.summary.get("versions"),
             "commit": base.summary.get("commit"), "device": base.summary.get("device"),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    summary = build_summary(records, int(base.summary["dataset"]["num_labels"]), config, meta, base.summary["model"])
+    summary = build_summary(records, int(base.summary["dataset"]["num_labels"]), config, meta, base.summary["model"],
+                            base.summary.get("label_check"))
     summary["merged_from"] = [{"run_dir": str(s.folder.resolve()), "shard": s.label, "n_examples": len(s.records),
                                "device": s.summary.get("device"), "commit": s.summary.get("commit")}
                               for s in sorted(shards, key=lambda s: s.index[0])]

@@ -41,12 +41,20 @@ class LazySplits(Mapping):
 
 @dataclass
 class Task:
-    """A classification task: its name, label count and examples per split ('train', 'dev', 'test')."""
+    """A classification task: its name, label count and examples per split ('train', 'dev', 'test'), and
+    what it knows of its true labels (`oracles`: data/oracles; empty when nothing is verifiable)."""
 
     name: str
     num_labels: int
     splits: Mapping[str, list[Example]]  # a dict, or LazySplits
     info: dict = field(default_factory=dict)
+    oracles: "Oracles" = None  # noqa: F821 (data/oracles imports this module)
+
+    def __post_init__(self):
+        if self.oracles is None:
+            from genoarmory.data.oracles import Oracles
+
+            self.oracles = Oracles(note="no label oracle for this task")
 
     def split(self, name: str) -> list[Example]:
         from genoarmory.errors import UserError

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from genoarmory.data.csv_tasks import load_csv_task
 from genoarmory.data.example import Task
+from genoarmory.data.oracles.gue import gue_oracles
 
 
 def load_gue(task: str, num_labels: int, data_root: str | Path, policy: str = "error",
@@ -21,4 +22,6 @@ def load_gue(task: str, num_labels: int, data_root: str | Path, policy: str = "e
         from genoarmory.hub import gue_task_dir
 
         folder = gue_task_dir(task, cache_dir=cache_dir, offline=offline, data_root=data_root)
-    return load_csv_task(f"gue/{task}", folder, num_labels, policy, max_length)
+    loaded = load_csv_task(f"gue/{task}", folder, num_labels, policy, max_length)
+    loaded.oracles = gue_oracles(task, loaded.splits, Path(cache_dir) if cache_dir else None)
+    return loaded

@@ -23,6 +23,8 @@ from functools import partial
 import numpy as np
 
 from genoarmory.data.example import Example, LazySplits, Task
+from genoarmory.data.oracles import Oracles
+from genoarmory.data.oracles.motif_rule import MotifHits, MotifRule
 from genoarmory.data.pwm import JASPAR_RELEASE, PWMMotif, decode, load_motif
 from genoarmory.errors import UserError
 
@@ -190,6 +192,10 @@ def make_motif_task(
         "motifs": [{"matrix_id": m.matrix_id, "name": m.name, "width": m.width, "threshold": m.threshold}
                    for m in pwms],
         "threshold_fpr": float(threshold_fpr),
-        "background": {"gc": gc, "dinucleotide_oe": DINUCLEOTIDE_OE, "order": 1},
+        "background": {"gc": gc, "dinucleotide_oe": DINUCLEOTIDE_OE, "order": 1,
+                       "probs": [float(x) for x in background[0]]},  # what the motifs' log-odds are against
     }
-    return Task(name=name, num_labels=2, splits=splits, info=info)
+    oracles = Oracles(label_factory=lambda: MotifRule(pwms, rule, gap if rule == "ordered_pair" else None),
+                      element_factory=lambda: MotifHits(pwms, f"hits of {', '.join(m.matrix_id for m in pwms)}"),
+                      note="exact: the rule that generated and labelled the task")
+    return Task(name=name, num_labels=2, splits=splits, info=info, oracles=oracles)

@@ -145,22 +145,35 @@ def threshold_for_fpr(log_odds: np.ndarray, background, fpr: float) -> float:
 
 
 @lru_cache(maxsize=None)
-def _jaspar():
+def _jaspar(release: str = JASPAR_RELEASE):
     from pyjaspar import jaspardb
 
-    return jaspardb(release=JASPAR_RELEASE)
+    return jaspardb(release=release)
 
 
-@lru_cache(maxsize=512)
+def fetch_motifs(release: str = JASPAR_RELEASE, **criteria) -> list:
+    """Biopython motifs of a JASPAR release matching pyjaspar's criteria (e.g. collection='CORE')."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return list(_jaspar(release).fetch_motifs(**criteria))
+
+
+@lru_cache(maxsize=4096)
 def load_motif(matrix_id: str, background: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25),
-               threshold_fpr: float = 1e-4) -> PWMMotif:
+               threshold_fpr: float = 1e-4, release: str = JASPAR_RELEASE) -> PWMMotif:
     """A JASPAR matrix ('MA0108.3', or 'MA0108' for its latest version in the pinned release) as a PWMMotif
     whose threshold gives a per-window, per-strand false-positive rate of `threshold_fpr` on `background`."""
     with warnings.catch_warnings():  # pyjaspar warns before returning None; we raise one clear line instead
         warnings.simplefilter("ignore")
-        motif = _jaspar().fetch_motif_by_id(matrix_id)
+        motif = _jaspar(release).fetch_motif_by_id(matrix_id)
     if motif is None:
-        raise UserError(f"JASPAR matrix {matrix_id!r} not found in {JASPAR_RELEASE}")
+        raise UserError(f"JASPAR matrix {matrix_id!r} not found in {release}")
+    return pwm_motif(motif, background, threshold_fpr)
+
+
+def pwm_motif(motif, background: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25),
+              threshold_fpr: float = 1e-4) -> PWMMotif:
+    """A Biopython/pyjaspar motif as a PWMMotif (see `load_motif`)."""
     bg = dict(zip(BASES, background))
     pwm = motif.counts.normalize(pseudocounts={b: PSEUDOCOUNT_TOTAL * bg[b] for b in BASES})
     pssm = pwm.log_odds(bg)

@@ -93,8 +93,8 @@ def clean_examples(ctx: DefenseContext) -> list[Example]:
 def adversarial_examples(ctx: DefenseContext, model: torch.nn.Module, out_dir: Path,
                          fresh: bool = False) -> tuple[list[Example], dict]:
     """Attack a seeded subset of `defense.n_adversarial` training examples with the configured attack,
-    through the one attack pipeline, writing its records to out_dir; returns the successes as examples
-    with their TRUE labels, and counts. `fresh` starts over (the model changed since the records were
+    through the one attack pipeline (under the task's label check), writing its records to out_dir; returns
+    the label-preserving successes as examples with their TRUE labels, and counts. `fresh` starts over (the model changed since the records were
     written: a later round of adversarial training); otherwise a rerun resumes them (they were made
     against the same clean model)."""
     from genoarmory.attacks.run import attack_examples
@@ -108,12 +108,16 @@ def adversarial_examples(ctx: DefenseContext, model: torch.nn.Module, out_dir: P
     digest = config_hash({"training": training_hash(cfg), "generated_for": str(out_dir.name)})
     if fresh:  # scratch records of this defense's own earlier round, against a model that no longer exists
         (out_dir / RECORDS).unlink(missing_ok=True)
-    records = attack_examples(cfg, victim, pool, out_dir, digest, ctx.task.num_labels)
+    records, check = attack_examples(cfg, victim, pool, out_dir, digest, ctx.task)
     model.train(was_training)
-    adversarial = [Example(f"{r.id}/adv", r.adv_sequence, int(r.label), {"adversarial_of": r.id})
-                   for r in records if r.succeeded]
+    # only successes that kept the true label: a label-changing "success" is a correct example with the
+    # wrong label, and training on it teaches the model the wrong biology
+    kept = [r for r in records if r.succeeded and r.label_preserved is not False]
+    adversarial = [Example(f"{r.id}/adv", r.adv_sequence, int(r.label), {"adversarial_of": r.id}) for r in kept]
     attacked = sum(r.attacked for r in records)
     stats = {"pool": len(pool), "attacked": attacked, "adversarial": len(adversarial),
+             "label_changed_dropped": sum(r.succeeded and r.label_preserved is False for r in records),
+             "label_check": check.describe(),
              "train_asr": len(adversarial) / attacked if attacked else 0.0, "records": str(out_dir)}
     return adversarial, stats
 

@@ -45,7 +45,7 @@ def near_chance(accuracy: float, labels: Iterable[int], num_labels: int) -> bool
     return accuracy < chance_level(labels, num_labels) + CHANCE_MARGIN
 
 
-def attack_metrics(records: list[AttackRecord], num_labels: int) -> dict:
+def attack_metrics(records: list[AttackRecord], num_labels: int, label_verifiable: bool = True) -> dict:
     """Summary metrics from AttackRecords (field names kept from the reference where they exist)."""
     n = len(records)
     labels = [r.label for r in records]
@@ -71,7 +71,31 @@ def attack_metrics(records: list[AttackRecord], num_labels: int) -> dict:
         "seconds": float(sum(r.seconds for r in records)),
     }
     out.update(white_box_metrics(attacked))
+    out.update(label_metrics(records, attacked, success, label_verifiable))
     out["flags"] = ["clean accuracy near chance"] if n and near_chance(out["origin_acc"], labels, num_labels) else []
+    return out
+
+
+def label_metrics(records: list[AttackRecord], attacked: list[AttackRecord], success: list[AttackRecord],
+                  verifiable: bool = True) -> dict:
+    """Honest success: a success counts only when the true label survived (its record's label check).
+
+    `label_changed`: successes whose oracle label (or label-defining elements) changed — the model may have
+    been right. `valid_asr`: label-preserving successes / originally-correct examples. `valid_after_attack_acc`:
+    accuracy when only label-preserving successes count as errors. None when no success carries a check
+    (label preservation not verifiable on this task). `n_skipped_target`: targeted attacks' examples already
+    in the target class (skipped, outside ASR's denominator)."""
+    out = {"n_skipped_target": sum(r.skip_reason == "already_target" for r in records)}
+    checked = [r for r in success if r.label_preserved is not None]
+    if not verifiable or len(checked) < len(success):
+        out.update(label_changed=None, valid_asr=None, valid_after_attack_acc=None)
+        return out
+    changed = sum(r.label_preserved is False for r in checked)
+    valid = len(success) - changed
+    out["label_changed"] = changed
+    out["valid_asr"] = valid / len(attacked) if attacked else 0.0
+    correct = sum(r.clean_pred == r.label for r in records) - valid
+    out["valid_after_attack_acc"] = correct / len(records) if records else float("nan")
     return out
 
 

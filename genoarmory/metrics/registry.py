@@ -44,6 +44,18 @@ def _examples(summary: dict) -> str | None:
     return f"{summary['n_examples']} ({summary.get('n_attacked', '?')})"
 
 
+def _checked(key: str):
+    """A label-preservation metric: 'not verifiable' where the task has no oracle, never a silent blank."""
+    def cell(summary: dict) -> str | None:
+        if key not in summary and "label_check" not in summary:
+            return None
+        check = summary.get("label_check") or {}
+        if summary.get(key) is None or not check.get("verifiable", False):
+            return "not verifiable"
+        return BY_KEY[key].fmt.format(summary[key])
+    return cell
+
+
 def _s(*names: str) -> frozenset:
     return frozenset(names)
 
@@ -57,6 +69,17 @@ METRICS: tuple[Metric, ...] = (
     Metric("asr", "attack success rate (ASR)", "{:.3f}",
            "successes / originally-correct examples (prediction changed within the budget)", "lower",
            _s("report", "table", "compare")),
+    Metric("valid_asr", "valid ASR (true label kept)", "{:.3f}",
+           "label-preserving successes / originally-correct examples: the model was fooled AND the task's oracle "
+           "says the true label survived", "lower", _s("report", "table", "compare"), render=_checked("valid_asr")),
+    Metric("label_changed", "successes that changed the label", "{}",
+           "successes whose oracle label (or label-defining elements) changed: the model may have been right",
+           None, _s("report", "table", "compare"), render=_checked("label_changed")),
+    Metric("valid_after_attack_acc", "accuracy under label-preserving attack", "{:.3f}",
+           "accuracy when only label-preserving successes count as errors", "higher", _s("table"),
+           render=_checked("valid_after_attack_acc")),
+    Metric("n_skipped_target", "skipped: already the target class", "{}",
+           "targeted attacks: examples whose true class already is the target (not attacked)", None, _s()),
     Metric("realised_asr", "ASR of realised DNA", "{:.3f}",
            "PGD: successes of the DNA sequences its embedding perturbation was realised as (== asr)", "lower",
            _s()),
@@ -64,7 +87,7 @@ METRICS: tuple[Metric, ...] = (
            "PGD: successes in input-embedding space, before realising DNA (what the paper reports)", "lower",
            _s("report", "table")),
     Metric("dsr", "defense success rate (DSR)", "{:.3f}",
-           "1 - ASR of the defended model", "higher", _s("report", "table", "compare")),
+           "1 - ASR of the defended model (1 - valid ASR where the task has a label oracle)", "higher", _s("report", "table", "compare")),
     Metric("average_queries", "queries / attacked example", "{:.1f}",
            "distinct sequences scored per attacked example (successes and failures)", "higher",
            _s("report", "table", "compare")),

@@ -12,7 +12,9 @@ One JSON object per line of run_dir/records.jsonl. Fields (0-based positions, ha
   seconds                        wall time of this example's search (examples overlap: times do not add up)
   attack, seed, config_hash      what produced it
   meta                           the task's ground truth for the example (motif spans, source line)
-and, only where an attack measures them, white-box fields (PGD's embedding-space outcome, gradient passes).
+and, only where they apply: white-box fields (PGD's embedding-space outcome, gradient passes); the label
+check of a success (`adv_oracle_label`, `label_preserved`, `element_changes`: a success counts as valid only
+when the true label survives); `skip_reason` of a skipped example.
 
 `from_json` is strict: a record read back (resume, merge, GenoAdv, the leaderboard) is checked field by
 field, and its success must be re-verifiable without a model (its edits rebuild its adversarial sequence,
@@ -72,6 +74,11 @@ class AttackRecord:
     embedding_delta_norm: float | None = None
     projected_tokens: int | None = None  # PGD: tokens whose perturbation was realised as DNA
     gradient_queries: int | None = None  # forward+backward passes (PGD steps, attribution steps)
+    # label preservation (successes whose task has an oracle; see data/oracles/check.py)
+    adv_oracle_label: int | None = None  # the label oracle's label of adv_sequence
+    label_preserved: bool | None = None  # did the checked signature (oracle label or elements) survive?
+    element_changes: list[str] | None = None  # label-defining elements destroyed (-) or created (+)
+    skip_reason: str | None = None  # skipped examples: misclassified | already_target (targeted attacks)
 
     @property
     def attacked(self) -> bool:
@@ -144,6 +151,10 @@ class AttackRecord:
                 raise RecordError(f"perturbation_rate={self.perturbation_rate} is not len(edits)/len(sequence)")
         elif self.adv_sequence is not None or self.edits:
             raise RecordError(f"a {self.status.value} record has no adv_sequence or edits")
+        if not self.succeeded and (self.label_preserved is not None or self.adv_oracle_label is not None):
+            raise RecordError("only a success carries a label check")
+        if self.skip_reason is not None and self.status is not Status.SKIPPED:
+            raise RecordError("only a skipped record has a skip_reason")
 
 
 def _need(name: str, ok: bool, want: str, value) -> None:
@@ -165,7 +176,7 @@ def _check(name: str, value):
         _need(name, isinstance(value, str), "a string", value)
     elif name in ("label", "clean_pred", "adv_pred", "seed"):
         _need(name, _is_int(value), "an integer", value)
-    elif name in ("queries", "projected_tokens", "gradient_queries", "embedding_pred"):
+    elif name in ("queries", "projected_tokens", "gradient_queries", "embedding_pred", "adv_oracle_label"):
         if value is None and name != "queries":
             return None
         _need(name, _is_int(value) and value >= 0, "a non-negative integer", value)
@@ -185,6 +196,13 @@ def _check(name: str, value):
             raise RecordError(f"status must be skipped, success or failed, not {value!r}"[:300]) from None
     elif name == "embedding_status":
         _need(name, value in (None, "success", "failed"), "success or failed", value)
+    elif name == "label_preserved":
+        _need(name, value is None or isinstance(value, bool), "true, false or null", value)
+    elif name == "element_changes":
+        _need(name, value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value)),
+              "a list of strings or null", value)
+    elif name == "skip_reason":
+        _need(name, value in (None, "misclassified", "already_target"), "misclassified or already_target", value)
     elif name == "adv_sequence":
         _need(name, value is None or isinstance(value, str), "a string or null", value)
     elif name == "edits":

@@ -33,7 +33,7 @@ class ThreatModel:
     max_perturb_ratio: float = 0.1
     query_budget: int | None = None
     max_gc_shift: float | None = None
-    protected: object = "meta"  # 'meta', None, or [[start, end), ...]
+    protected: object = None  # None, 'meta' (each example's label-defining spans), or [[start, end), ...]
     extra: list = field(default_factory=list)
 
     def __post_init__(self):
@@ -78,7 +78,7 @@ def threat_model_from(cfg) -> ThreatModel:
     gc = cfg.get("max_gc_shift")
     if gc is not None and (isinstance(gc, bool) or not isinstance(gc, (int, float)) or not 0 <= gc <= 1):
         raise UserError(f"attack.max_gc_shift={gc!r} must be a fraction in [0, 1] (or null: unconstrained)")
-    protected = cfg.get("protected", "meta")
+    protected = cfg.get("protected", None)
     if protected not in ("meta", None):
         protected = [list(s) for s in protected]
     return ThreatModel(ratio, budget, None if gc is None else float(gc), protected)

@@ -1,7 +1,12 @@
 """Protected positions: no edit may touch them (the task's label-defining spans, or a fixed list).
 
-`spans='meta'` protects, per example, the spans the example's meta names (`META_KEYS`). A list of
-[start, end) spans protects the same positions in every example.
+`spans='meta'` protects, per example, what the task says defines its label: `meta["protected_spans"]`
+when a loader sets it, else the ground-truth `meta["motif_spans"]` of the embedded motif tasks, else the
+label-defining elements of the original that the attack pipeline finds with the task's element oracle
+(`meta["label_spans"]`, attacks/run.py). Motifs sit at different positions in every example, so a fixed
+list could not follow them; and protection alone never stops an edit from CREATING an element elsewhere:
+that is what label preservation (`attack.preserve`) is for. A list of [start, end) spans protects the same
+positions in every example.
 """
 
 from __future__ import annotations
@@ -13,7 +18,11 @@ import numpy as np
 from genoarmory.attacks.constraints.base import Candidate, Original, mask
 from genoarmory.errors import UserError
 
-META_KEYS = ("protected_spans",)  # first one present wins
+META_KEYS = ("protected_spans", "motif_spans", "label_spans")  # the first one present wins
+
+
+def names_spans(meta: dict) -> bool:
+    return any(meta.get(key) is not None for key in META_KEYS)
 
 
 def meta_spans(meta: dict) -> list:
@@ -32,7 +41,7 @@ def positions(spans) -> frozenset[int]:
 
 @dataclass(frozen=True)
 class ProtectedSpans:
-    spans: object = "meta"  # 'meta' | None (nothing) | [[start, end), ...]
+    spans: object = None  # None (nothing) | 'meta' | [[start, end), ...]
 
     def positions_for(self, meta: dict) -> frozenset[int]:
         if self.spans is None:

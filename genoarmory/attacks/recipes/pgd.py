@@ -20,7 +20,7 @@ from genoarmory.attacks.embedding_batch import embed_batch, require_input_embedd
 from genoarmory.attacks.gather import Gathered
 from genoarmory.attacks.pgd import PGDSettings, pgd_delta
 from genoarmory.attacks.realise import DnaVocabulary, realise
-from genoarmory.attacks.search import AttackSpec, Outcome, decided_probs, should_skip
+from genoarmory.attacks.search import AttackSpec, Outcome, decided_probs, skipped
 from genoarmory.results.records import Status
 from genoarmory.sequence import apply_edits
 
@@ -72,8 +72,8 @@ class PGDRealiser:
 
 def pgd_search(gathered: Gathered, iters: int, spec, victim, example, goal, rng, budget):
     clean = (yield [example.sequence])[0]
-    if should_skip(goal, clean, example.label):
-        return Outcome(Status.SKIPPED, clean)
+    if (skip := skipped(goal, clean, example.label)) is not None:
+        return skip
     target, sign = (goal.target, -1.0) if goal.target is not None else (goal.label, 1.0)
     ticket = gathered.register(PGDItem(example.sequence, target, sign,
                                        spec.threat.protected_positions(example.meta), int(rng.integers(2**62))))
