@@ -218,3 +218,18 @@ def test_element_oracle_on_real_gue_finds_and_preserves_hits(task, real_gue, tmp
             for m in motifs:
                 assert hits(r["adv_sequence"], m["matrix_id"], m["threshold"], background, release) == \
                     hits(r["sequence"], m["matrix_id"], m["threshold"], background, release)
+
+
+def test_genoadv_publishes_only_label_preserving_successes(tmp_path, tata_info):
+    import pyarrow.parquet as pq
+
+    summary, records = attack(tmp_path / "run", "attack.preserve=none", "dataset.limit=12")
+    changed = sum(r["label_preserved"] is False for r in records if r["status"] == "success")
+    assert changed > 0
+    assert run_cli("genoadv", "build", f"runs=[{tmp_path / 'run'}]", f"run_dir={tmp_path / 'adv'}", "progress=false") == 0
+    manifest = json.loads((tmp_path / "adv" / "build.json").read_text())
+    assert manifest["configs"]["motif_tata"]["label_changed_excluded"] == changed
+    table = pq.read_table(next((tmp_path / "adv").rglob("test_adversarial*.parquet"))).to_pylist()
+    assert table and all(row["label_preserved"] is True for row in table)
+    assert all(task_label(row["sequence"], tata_info) == row["label"] for row in table)  # independent re-scan
+    assert json.loads(table[0]["label_check"])["mode"] == "oracle"

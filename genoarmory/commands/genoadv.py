@@ -19,7 +19,9 @@ from genoarmory.errors import UserError
 
 BUILD_KEYS = {"runs": "attack run folders (a list)", "run_dir": "where GenoAdv is written",
               "data_root": "where the runs' GUE data is now, when it moved", "license": "licence id for the card",
-              "progress": "progress bars (true/false)"}
+              "progress": "progress bars (true/false)",
+              "include_label_changed": "also publish successes whose label check says the true label changed "
+                                       "(default false: they are not adversarial examples)"}
 
 
 def main(argv: list[str]) -> int:
@@ -74,11 +76,14 @@ def build(argv: list[str]) -> int:
     command = "python -m genoarmory genoadv build " + " ".join(argv)
     manifest = build_genoadv([str(r) for r in runs], out, values.get("data_root"),
                              str(values.get("license") or "cc-by-nc-4.0"), command,
-                             str(values.get("progress", True)).lower() not in ("false", "0"))
+                             str(values.get("progress", True)).lower() not in ("false", "0"),
+                             str(values.get("include_label_changed", False)).lower() in ("true", "1"))
     for name, c in manifest["configs"].items():
         counts = ", ".join(f"{s} {v['clean']}+{v['adversarial']}" for s, v in c["splits"].items())
         extra = [f"{sum(c['removed_as_test_derived'].values())} test-derived removed",
                  f"{sum(c['duplicates_removed'].values())} duplicates removed"]
+        if c["label_changed_excluded"]:
+            extra.append(f"{c['label_changed_excluded']} label-changing successes left out")
         if c["rejected"]:
             extra.append(f"{sum(c['rejected'].values())} records rejected ({'; '.join(c['rejected'])})")
         print(f"{name}: {counts} (clean+adversarial); {', '.join(extra)}")

@@ -1,7 +1,9 @@
 """`python -m genoarmory visualize RUN_DIR`: plot where a run's edits landed.
 
 Writes RUN_DIR/plots/{positions,substitutions,gc_shift,edits_per_example}.{png,pdf} and
-RUN_DIR/plots/stats.json (the numbers behind every plot, plus the motif enrichment). When summary.json
+RUN_DIR/plots/stats.json (the numbers behind every plot, plus the motif enrichment). When some successes
+changed the true label (attack.preserve=none), the label-preserving successes get the same plots and
+numbers apart, in RUN_DIR/plots/label_preserving/ (and stats.json's "label_preserving"). When summary.json
 has no "motif_enrichment" yet, the enrichment also goes to RUN_DIR/motif_enrichment.json, which the
 leaderboard reads as a fallback. A sweep folder gets one set per run below it.
 """
@@ -39,8 +41,16 @@ def visualize_run(run_dir: Path, statuses=("success",), out_dir: Path | None = N
     stats = edit_statistics(records, statuses)
     enrichment = enrichment_summary(records, statuses)
     written = write_plots(stats, records, out_dir, _title(run))
+    numbers = {"edits": stats, "motif_enrichment": enrichment}
+    kept = [r for r in records if r.label_preserved is not False]
+    if len(kept) < len(records):
+        # some successes changed the true label: where the honest ones' edits fell, apart
+        numbers["label_preserving"] = {"edits": edit_statistics(kept, statuses),
+                                       "motif_enrichment": enrichment_summary(kept, statuses)}
+        written += write_plots(numbers["label_preserving"]["edits"], kept, out_dir / "label_preserving",
+                               _title(run) + " · label-preserving successes")
     stats_path = out_dir / "stats.json"
-    write_text_atomic(stats_path, json.dumps({"edits": stats, "motif_enrichment": enrichment}, indent=1) + "\n")
+    write_text_atomic(stats_path, json.dumps(numbers, indent=1) + "\n")
     written.append(stats_path)
     if not run.has_summary or "motif_enrichment" not in run.summary:
         fallback = run_dir / "motif_enrichment.json"

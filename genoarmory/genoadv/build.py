@@ -32,8 +32,11 @@ MANIFEST = "build.json"
 
 
 def build_genoadv(run_paths: list[str | Path], out: Path, data_root: str | None = None,
-                  license_id: str = "cc-by-nc-4.0", command: str | None = None, show_progress: bool = True) -> dict:
-    """Build GenoAdv into `out`; returns the manifest (also written to out/build.json)."""
+                  license_id: str = "cc-by-nc-4.0", command: str | None = None, show_progress: bool = True,
+                  include_label_changed: bool = False) -> dict:
+    """Build GenoAdv into `out`; returns the manifest (also written to out/build.json). Successes whose
+    label check says the true label changed are left out unless `include_label_changed` (they are not
+    adversarial examples: the model may have been right), and counted in the manifest."""
     out = Path(out)
     _check_output(out)
     runs = [read_run(p) for p in find_runs(run_paths, need=RECORDS)]
@@ -50,7 +53,7 @@ def build_genoadv(run_paths: list[str | Path], out: Path, data_root: str | None 
                             f"different loader settings); build them into separate folders")
         names[name] = key
         task = load_clean_task(group[0], data_root)
-        tables[name], configs[name] = assemble(task, group, show_progress)
+        tables[name], configs[name] = assemble(task, group, show_progress, include_label_changed)
     manifest = {
         "configs": configs, "license": license_id,
         "command": command or f"python -m genoarmory genoadv build runs=[{','.join(map(str, run_paths))}] run_dir={out}",
@@ -77,11 +80,13 @@ def load_clean_task(run: AttackRun, data_root: str | None) -> Task:
         raise UserError(f"cannot reload the clean task of run {run.path} ({err}); pass data_root=DIR") from None
 
 
-def assemble(task: Task, runs: list[AttackRun], show_progress: bool) -> tuple[dict[str, list[dict]], dict]:
+def assemble(task: Task, runs: list[AttackRun], show_progress: bool,
+             include_label_changed: bool = False) -> tuple[dict[str, list[dict]], dict]:
     """Rows per GenoAdv split, and the config's entry of the manifest."""
     examples = {split: {e.id: e for e in exs} for split, exs in task.splits.items()}
     adversarial: dict[str, list[dict]] = {s: [] for s in SPLIT_ORDER}
     rejected: Counter = Counter()
+    label_changed = 0  # successes left out: the task's label check says the true label changed
     run_info = []
     bar = progress(sum(len(r.records) + len(r.rejected) for r in runs), f"genoadv {config_name(task.name)}", show_progress)
     for run in runs:
@@ -91,6 +96,9 @@ def assemble(task: Task, runs: list[AttackRun], show_progress: bool) -> tuple[di
         for rec in run.records:
             bar.update(1)
             if not rec.succeeded:
+                continue
+            if rec.label_preserved is False and not include_label_changed:
+                label_changed += 1
                 continue
             reason = check_record(rec, run, examples)
             if reason:
@@ -126,6 +134,7 @@ def assemble(task: Task, runs: list[AttackRun], show_progress: bool) -> tuple[di
     labels = sorted({r["label"] for rows in tables.values() for r in rows})
     entry = {"task": task.name, "num_labels": task.num_labels, "labels": labels, "splits": counts,
              "removed_as_test_derived": leaks, "duplicates_removed": duplicates, "rejected": dict(rejected),
+             "label_changed_excluded": label_changed, "label_changed_included": include_label_changed,
              "lengths": _length_range(tables), "runs": run_info, "source": task.info.get("source") or task.info.get("folder")}
     return tables, entry
 

@@ -131,7 +131,17 @@ def adversarial_row(rec: AttackRecord, run: AttackRun) -> dict:
         adv_confidence=probs[rec.adv_pred], adv_probs=probs, record_id=rec.id,
         config_hash=s.get("config_hash"), seed=rec.seed,
         meta=json.dumps(rec.meta, sort_keys=True),
+        label_preserved=rec.label_preserved,
+        label_check=json.dumps(label_check_of(s), sort_keys=True),
     )
+
+
+def label_check_of(summary: dict) -> dict:
+    """The run's label check, short: what decided `label_preserved` (summary.json's label_check)."""
+    check = summary.get("label_check") or {}
+    checker = check.get("checker") or {}
+    return {"mode": check.get("mode", "none"), "enforced": bool(check.get("enforced")),
+            "exact": bool(check.get("exact")), "checker": checker.get("name")}
 
 
 def _int(value) -> int | None:

@@ -50,6 +50,9 @@ FIELDS = [
     ("config_hash", pa.string(), "hash of the attack run's configuration"),
     ("seed", pa.int64(), "the attack run's seed"),
     ("meta", pa.string(), "the example's metadata as JSON (e.g. ground-truth motif spans, source line)"),
+    ("label_preserved", pa.bool_(), "adversarial rows: the task's label check says the true label survived "
+                                    "(null: not verifiable on this task)"),
+    ("label_check", pa.string(), "adversarial rows: which check judged it (JSON: mode, checker, exact, enforced)"),
 ]
 SCHEMA = pa.schema([(name, type_) for name, type_, _ in FIELDS])
 COLUMNS = SCHEMA.names
