@@ -1,5 +1,12 @@
 """summary.json: metrics over the records, plus exactly what produced them. attack, defend and merge
-all build it here, so its fields (DESIGN.md; the reference's names where they exist) never drift."""
+all build it here, so its fields never drift.
+
+Fields: every metric of the registry (metrics/registry.py; the reference's names where it has them:
+origin_acc, after_attack_acc, asr, average_queries, dsr), `label_check` (which oracle judged label
+preservation: data/oracles/check.py), `model` (name and the resolved local path of the weights), `attack`,
+`dataset` (the selection: name, split, limit, seed, shard, num_labels), `defense`, `budget`, `seed`,
+`config` (the full composed config), `config_hash`, `versions`, `commit`, `device`, `date`, `flags`
+(e.g. clean accuracy near chance), `motif_enrichment` (where the successes' edits fell)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def png_bytes(width: int = 4, height: int = 3) -> bytes:
 
 
 def make_summary(model="tiny-6mer", attack="bertattack", defense="none", task="motif/tata") -> dict:
-    """A summary.json as `python -m genoarmory attack` writes it (field names per DESIGN.md)."""
+    """A summary.json as `python -m genoarmory attack` writes it (field names of genoarmory/summary.py)."""
     config = {
         "model": {"name": model, "family": "tiny", "tokenizer": "kmer6", "path": None, "hub_id": None, "max_length": 512},
         "dataset": {"name": task, "task": "tata", "split": "test", "limit": 100, "seed": 0, "shard": None},
