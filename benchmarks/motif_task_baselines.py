@@ -17,10 +17,11 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, matthews_corrcoef
 
+from genoarmory.config import CONF_DIR
 from genoarmory.data.motif import make_motif_task
 from genoarmory.data.pwm import encode, load_motif
 
-CONF = Path(__file__).resolve().parents[1] / "conf" / "dataset" / "motif"
+CONF = CONF_DIR / "dataset" / "motif"
 
 
 def pwm_predictions(task, examples):

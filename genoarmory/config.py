@@ -23,8 +23,9 @@ from typing import Any
 
 from genoarmory.errors import UserError, located
 
-# conf/ (Hydra's config groups); issue 16's wheel moves it into the package
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+# Hydra's configs: one primary config per command (attack.yaml, train.yaml, ...) and the groups; package
+# data, so an installed wheel has them too
+CONF_DIR = Path(__file__).resolve().parent / "conf"
 
 # Settings that say where a run lives or how it shows progress, not what it computes.
 LOCAL_KEYS = ("run_dir", "data_root", "cache_dir", "offline", "progress", "hydra")
@@ -50,6 +51,15 @@ ALLOWED: dict[str, frozenset[str]] = {
         "genoarmory.defenses.at.train",
         "genoarmory.defenses.freelb.train",
         "genoarmory.defenses.adfar.train",
+    }),
+    "transformation": frozenset({  # attack.transformation(s): what proposes candidate edits
+        "genoarmory.attacks.recipes.parts.mlm_proposals",
+        "genoarmory.attacks.recipes.parts.embedding_neighbours",
+        "genoarmory.attacks.recipes.parts.base_substitution",
+        "genoarmory.attacks.recipes.parts.random_base",
+    }),
+    "filter": frozenset({  # attack.candidate_filter: what a candidate must also pass
+        "genoarmory.attacks.recipes.parts.encoder_similarity",
     }),
     "search": frozenset({  # TextAttack's search methods, for the bridge
         "textattack.search_methods.GreedyWordSwapWIR",
@@ -112,6 +122,21 @@ def own_callable(dotted: str, role: str):
         raise UserError(f"{role} {dotted!r} cannot be imported ({err})") from None
 
 
+def own_partial(node, role: str):
+    """A `_target_`/`_partial_` node (`_partial_: true`) as functools.partial of the function it names,
+    which must be one of GenoArmory's own for `role`; its other keys are plain settings. Nothing nested
+    is instantiated (Hydra's `instantiate` would build any `_target_` found inside the settings)."""
+    from functools import partial
+
+    from omegaconf import DictConfig, OmegaConf
+
+    settings = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+    fn = own_callable(settings.pop("_target_", None), role)
+    if settings.pop("_partial_", False) is not True:
+        raise UserError(f"{role} node {node!r} needs `_partial_: true` (the recipe supplies the victim)")
+    return partial(fn, **settings)
+
+
 def _role(key: str, path: str) -> str:
     if key != "_target_":
         return TARGET_KEYS[key]
@@ -119,6 +144,10 @@ def _role(key: str, path: str) -> str:
         return "loader"
     if path.startswith("attack.searches"):
         return "search"
+    if path.startswith("attack.transformation"):  # attack.transformation and attack.transformations.<name>
+        return "transformation"
+    if path.startswith("attack.candidate_filter"):
+        return "filter"
     return "any"
 
 

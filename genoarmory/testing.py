@@ -4,14 +4,12 @@ make records by hand. In the package (not tests/) so benchmarks use them without
 from __future__ import annotations
 
 
-def compose(overrides: list[str] | None = None):
-    """The composed config exactly as the CLI would build it (no Hydra run), progress bars off."""
-    from hydra import compose as hydra_compose, initialize_config_dir
+def compose(overrides: list[str] | None = None, command: str = "attack"):
+    """The composed and checked config of `command` exactly as the CLI would build it (no Hydra run),
+    progress bars off."""
+    from genoarmory.config_schema import compose_checked
 
-    from genoarmory.config import CONF_DIR
-
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        return hydra_compose("config", overrides=list(overrides or []) + ["progress=false"])
+    return compose_checked(command, list(overrides or []) + ["progress=false"])
 
 
 def embedded_default(limit: int, overrides: list[str] | None = None):

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from genoarmory.leaderboard import cli
+from genoarmory.leaderboard.cli import PACKAGED_BOARD
 from genoarmory.leaderboard.entries import entry_id, load_board, schema_errors
 from genoarmory.leaderboard.site import format_metric
 
 REPO = Path(__file__).resolve().parents[1]
-PROTOCOL = REPO / "leaderboard" / "data" / "protocol.json"
+PROTOCOL = PACKAGED_BOARD / "data" / "protocol.json"
 XSS = "<script>alert(1)</script>"
 
 
@@ -300,14 +301,14 @@ def test_reported_entries_cite_the_paper_and_keep_flags(imported_board, shared_r
 def test_committed_reported_entries_match_the_csv(imported_board):
     """The entries in git are exactly what import-reported makes from the CSV (never hand-edited)."""
     fresh = {p.relative_to(imported_board): p.read_text() for p in (imported_board / "data" / "entries").rglob("*.json")}
-    committed_root = REPO / "leaderboard"
+    committed_root = PACKAGED_BOARD
     committed = {p.relative_to(committed_root): p.read_text()
                  for p in (committed_root / "data" / "entries" / "reported").rglob("*.json")}
     assert committed == fresh
 
 
 def test_check_validates_every_committed_entry(capsys):
-    assert lb("check", "--board", REPO / "leaderboard") == 0
+    assert lb("check", "--board", PACKAGED_BOARD) == 0
     assert "entries pass the schema and the board's protocol" in capsys.readouterr().out
 
 

@@ -15,6 +15,7 @@ import pytest
 from genoarmory.leaderboard.entries import entry_id, load_board
 from genoarmory.leaderboard.reported import import_reported
 from genoarmory.leaderboard.site import METRICS, format_metric
+from genoarmory.leaderboard.cli import PACKAGED_BOARD
 from test_leaderboard import REPO, XSS, lb, make_run, new_board
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -219,15 +220,15 @@ def test_phone_width_has_no_page_overflow(site, board, open_page):
 def test_the_committed_board_opens(open_page, tmp_path):
     """The real board (all reported entries and the committed verified ones) renders without errors."""
     out = tmp_path / "site"
-    assert lb("build", "--out", out, "--board", REPO / "leaderboard") == 0
-    n = len(list((REPO / "leaderboard" / "data" / "entries").rglob("*.json")))
+    assert lb("build", "--out", out, "--board", PACKAGED_BOARD) == 0
+    n = len(list((PACKAGED_BOARD / "data" / "entries").rglob("*.json")))
     page = open_page(out / "index.html")
     assert page.text_content("#count").startswith(f"{n} of {n} entries")
     if n > 200:  # the first 200 rows are drawn at once, the rest on demand
         assert page.locator("#results tbody tr").count() == 200
         page.click("#more")
         assert page.locator("#results tbody tr").count() == n
-    entries = {entry_id(e): e for e in load_board(REPO / "leaderboard")}
+    entries = {entry_id(e): e for e in load_board(PACKAGED_BOARD)}
     for row in shown_rows(page)[::7]:  # a spread of the first page: numbers equal their entry files
         for m in METRICS:
             value = entries[row["id"]]["metrics"].get(m["key"])

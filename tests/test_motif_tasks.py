@@ -12,7 +12,7 @@ from genoarmory.data.motif import GENOME_GC, make_motif_task, markov_background,
 from genoarmory.data.pwm import _jaspar, encode, load_motif, threshold_for_fpr
 from genoarmory.errors import UserError
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+from genoarmory.config import CONF_DIR as CONF
 SMALL = dict(length=100, n_train=300, n_dev=50, n_test=150, seed=3)
 BG = tuple(float(x) for x in markov_background()[0])
 
@@ -142,15 +142,15 @@ def test_configs_load_through_hydra_at_full_size():
 
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         for name in ("tata", "ctcf", "grammar"):
-            cfg = compose("config", overrides=[f"dataset=motif/{name}"])
+            cfg = compose("attack", overrides=[f"dataset=motif/{name}"])
             task = load_task(cfg)
             assert task.name == f"motif/{name}" and task.num_labels == 2
             assert {k: len(task.split(k)) for k in ("dev", "test")} == {"dev": 500, "test": 500}
             if name != "tata":  # tata's 100k training split is generated lazily, only when training
                 assert len(task.split("train")) == cfg.dataset.loader.n_train == 4000
             assert len(evaluation_examples(cfg, task)) == 100
-        assert compose("config").dataset.loader.n_train == 100000
-        assert compose("config").dataset.name == "motif/tata"  # the embedded default
+        assert compose("attack").dataset.loader.n_train == 100000
+        assert compose("attack").dataset.name == "motif/tata"  # the embedded default
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -59,8 +59,8 @@ def main(argv: list[str]) -> int:
 
 
 def config_cache_dir() -> Path:
-    """conf/config.yaml's `cache_dir`, resolved the way the Hydra commands resolve it."""
-    cfg = OmegaConf.load(CONF_DIR / "config.yaml") if (CONF_DIR / "config.yaml").is_file() else None
+    """conf/_run.yaml's `cache_dir` (every Hydra command's), resolved the way the Hydra commands resolve it."""
+    cfg = OmegaConf.load(CONF_DIR / "_run.yaml") if (CONF_DIR / "_run.yaml").is_file() else None
     value = OmegaConf.select(cfg, "cache_dir") if cfg is not None else None
     return Path(value).expanduser() if value else hub.default_cache_dir()
 

@@ -3,8 +3,9 @@
     python -m genoarmory genoadv build runs=[DIR1,DIR2] run_dir=OUT [data_root=DIR] [license=ID]
     python -m genoarmory genoadv verify OUT [--model DIR [--model-name tiny-char]] [--config tf_0] [--out FILE]
 
-`build` takes key=value overrides in Hydra's grammar (`runs=[a,b]`, quoting as Hydra quotes) but composes
-no config: its inputs are attack run folders (or folders of runs, e.g. a multirun sweep). `verify`
+`build` takes key=value overrides in Hydra's grammar (`runs=[a,b]`, quoting as Hydra quotes), composed
+with conf/genoadv.yaml (not run as a Hydra job): its inputs are attack run folders (or folders of runs,
+e.g. a multirun sweep). `verify`
 re-scores every adversarial example against its own victim, or `--model` for transfer, prints how many
 still fool it as a percentage, and writes verify.json (in OUT unless --out).
 """
@@ -16,13 +17,6 @@ from pathlib import Path
 
 from genoarmory.commands.hydra_entry import report_user_error
 from genoarmory.errors import UserError
-
-BUILD_KEYS = {"runs": "attack run folders (a list)", "run_dir": "where GenoAdv is written",
-              "data_root": "where the runs' GUE data is now, when it moved", "license": "licence id for the card",
-              "progress": "progress bars (true/false)",
-              "include_label_changed": "also publish successes whose label check says the true label changed "
-                                       "(default false: they are not adversarial examples)"}
-
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
@@ -40,44 +34,36 @@ def main(argv: list[str]) -> int:
         return err.exit_code
 
 
-def parse_overrides(argv: list[str]) -> dict:
-    """`key=value` tokens in Hydra's override grammar -> plain values; unknown keys are an error."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
+def build_settings(argv: list[str]):
+    """conf/genoadv.yaml composed with the `key=value` overrides (Hydra's compose API and grammar) and
+    checked: an unknown key or a bad value is one line."""
+    from genoarmory.config_schema import compose_checked
 
     try:
-        overrides = OverridesParser.create().parse_overrides(argv)
-    except HydraException as err:
-        raise UserError(f"genoadv build: {str(err).splitlines()[0]}") from None
-    values = {}
-    for o in overrides:
-        if o.key_or_group not in BUILD_KEYS:
-            known = "; ".join(f"{k}: {v}" for k, v in BUILD_KEYS.items())
-            raise UserError(f"genoadv build: unknown setting {o.key_or_group!r} (known — {known})")
-        values[o.key_or_group] = o.value()
-    return values
+        return compose_checked("genoadv", argv)
+    except UserError as err:
+        raise UserError(f"genoadv build: {err}") from None
 
 
 def build(argv: list[str]) -> int:
     from genoarmory.genoadv.build import build_genoadv
 
     if any(a in ("-h", "--help") for a in argv):
+        from genoarmory.config import CONF_DIR
+
         print(__doc__)
-        print("build settings:\n" + "\n".join(f"  {k:<10} {v}" for k, v in BUILD_KEYS.items()))
+        print("build settings (conf/genoadv.yaml):\n" + (CONF_DIR / "genoadv.yaml").read_text())
         return 0
-    values = parse_overrides(argv)
-    runs = values.get("runs")
-    runs = [runs] if isinstance(runs, str) else list(runs or [])
+    settings = build_settings(argv)
+    runs = [settings.runs] if isinstance(settings.runs, str) else list(settings.runs)
     if not runs:
         raise UserError("genoadv build: give the attack runs, e.g. runs=[runs/attack/a,runs/attack/b]")
-    if not values.get("run_dir"):
+    if not settings.run_dir:
         raise UserError("genoadv build: give the output folder, e.g. run_dir=genoadv")
-    out = Path(str(values["run_dir"]))
+    out = Path(settings.run_dir)
     command = "python -m genoarmory genoadv build " + " ".join(argv)
-    manifest = build_genoadv([str(r) for r in runs], out, values.get("data_root"),
-                             str(values.get("license") or "cc-by-nc-4.0"), command,
-                             str(values.get("progress", True)).lower() not in ("false", "0"),
-                             str(values.get("include_label_changed", False)).lower() in ("true", "1"))
+    manifest = build_genoadv(runs, out, settings.data_root, settings.license, command, settings.progress,
+                             settings.include_label_changed)
     for name, c in manifest["configs"].items():
         counts = ", ".join(f"{s} {v['clean']}+{v['adversarial']}" for s, v in c["splits"].items())
         extra = [f"{sum(c['removed_as_test_derived'].values())} test-derived removed",

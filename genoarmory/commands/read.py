@@ -13,7 +13,6 @@ from pathlib import Path
 
 from genoarmory.errors import UserError
 
-REPO_BOARD = Path(__file__).resolve().parents[2] / "leaderboard"
 
 
 def run_rows(target: Path) -> list[dict]:
@@ -31,7 +30,9 @@ def leaderboard_rows(board: Path | None) -> tuple[list[dict], Path]:
     from genoarmory.analysis.table import board_entries, entry_row
 
     if board is None:
-        board = Path("leaderboard") if (Path("leaderboard") / "data").is_dir() else REPO_BOARD
+        from genoarmory.leaderboard.cli import default_board
+
+        board = default_board()
     data = board / "data"
     if not data.is_dir():
         raise UserError("no leaderboard data folder (give --board DIR, the folder holding data/)", str(data))

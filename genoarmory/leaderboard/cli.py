@@ -15,21 +15,26 @@ from pathlib import Path
 
 from genoarmory.errors import UserError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CSV = REPO_ROOT.parent / "shared" / "reference" / "genoarmory_reported.csv"
+# the committed board (its data/: protocol, entries, plots) ships inside the package, so an installed
+# wheel builds the same site as a checkout
+PACKAGED_BOARD = Path(__file__).resolve().parent / "board"
+# a checkout's ../shared copy of the paper's figures (import-reported's default)
+DEFAULT_CSV = Path(__file__).resolve().parents[3] / "shared" / "reference" / "genoarmory_reported.csv"
 
 
 def default_board() -> Path:
-    """./leaderboard when run from a checkout (short paths in messages), else the one beside the package."""
+    """./leaderboard when the current folder holds a board of its own (leaderboard/data/), else the
+    board that ships with the package."""
     local = Path("leaderboard")
-    return local if (local / "data").is_dir() else REPO_ROOT / "leaderboard"
+    return local if (local / "data").is_dir() else PACKAGED_BOARD
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="genoarmory leaderboard", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--board", type=Path, default=None,
-                        help="leaderboard folder holding data/ (default: ./leaderboard of the checkout)")
+                        help="leaderboard folder holding data/ (default: ./leaderboard if it has data/, else the "
+                             "board shipped with the package)")
     sub = parser.add_subparsers(dest="action", required=True)
     board_option = argparse.ArgumentParser(add_help=False)  # --board also after the action
     board_option.add_argument("--board", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -46,14 +51,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _out_dir(args) -> Path:
+    """--out, or run_dir=OUT composed with conf/leaderboard.yaml (Hydra's compose API and grammar)."""
+    from genoarmory.config_schema import compose_checked
+
+    try:
+        run_dir = compose_checked("leaderboard", args.overrides).run_dir if args.overrides else None
+    except UserError as err:
+        raise UserError(f"build takes run_dir=OUT (or --out OUT): {err}") from None
     out = args.out
-    for item in args.overrides:
-        key, sep, value = item.partition("=")
-        if not sep or key != "run_dir" or not value:
-            raise UserError(f"build takes run_dir=OUT (or --out OUT), not {item!r}")
-        if out is not None and Path(value) != out:
+    if run_dir is not None:
+        if out is not None and Path(run_dir) != out:
             raise UserError("give the output folder once (run_dir=OUT or --out OUT)")
-        out = Path(value)
+        out = Path(run_dir)
     return out or Path("_site")
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from genoarmory.attacks.constraints import threat_model_from
-from genoarmory.config import cache_dir, is_offline
+from genoarmory.config import cache_dir, is_offline, own_partial
 from genoarmory.attacks.search import AttackSpec
-from genoarmory.attacks.transformations import MLMProposals
 from genoarmory.errors import UserError
 from genoarmory.models.encoding import SequenceEncoder
 from genoarmory.models.load import check_safety, read_config
@@ -40,18 +39,17 @@ def mlm_folder(victim, cfg) -> Path:
 def load_mlm(folder: Path, cfg, tokenization: str):
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-    trust = bool(cfg.model.get("trust_remote_code", False))
-    check_safety(folder, read_config(folder), trust, bool(cfg.model.get("allow_pickle", False)))
+    trust = cfg.model.trust_remote_code
+    check_safety(folder, read_config(folder), trust, cfg.model.allow_pickle)
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust)
     model = AutoModelForMaskedLM.from_pretrained(folder, trust_remote_code=trust)
-    return model, SequenceEncoder(tokenizer, tokenization, int(cfg.model.max_length))
+    return model, SequenceEncoder(tokenizer, tokenization, cfg.model.max_length)
 
 
 def build(victim, cfg) -> AttackSpec:
+    """attack.transformation (the masked LM's proposals, parts.mlm_proposals) under the shared threat model."""
     a = cfg.attack
-    tokenization = a.get("mlm_tokenization") or victim.encoder.tokenization
-    mlm, encoder = load_mlm(mlm_folder(victim, cfg), cfg, tokenization)
-    return AttackSpec(name=a.name, threat=threat_model_from(a),
-                      transformation=MLMProposals(mlm, encoder, int(a.k), victim.device),
+    transformation = own_partial(a.transformation, "transformation")(victim, cfg)
+    return AttackSpec(name=a.name, threat=threat_model_from(a), transformation=transformation,
                       importance="mask", units="token", accept="improve",
-                      targeted=bool(a.targeted), target_label=a.get("target_label"))
+                      targeted=a.targeted, target_label=a.target_label)

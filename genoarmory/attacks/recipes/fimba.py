@@ -17,7 +17,7 @@ from genoarmory.attacks.constraints import threat_model_from
 from genoarmory.attacks.embedding_batch import require_input_embeddings
 from genoarmory.attacks.gather import Gathered
 from genoarmory.attacks.search import AttackSpec, greedy_search
-from genoarmory.attacks.transformations import BaseSubstitution
+from genoarmory.config import own_partial
 
 
 def attribution_importance(gathered: Gathered, original: str, units, goal):
@@ -40,9 +40,9 @@ def fimba_search(gradient_passes: int, spec, victim, example, goal, rng, budget)
 def build(victim, cfg) -> AttackSpec:
     a = cfg.attack
     require_input_embeddings(victim, "FIMBA")
-    attribution = NucleotideAttribution(victim, str(a.attribution), int(a.steps), int(a.grad_batch_size),
-                                        int(cfg.seed))
-    return AttackSpec(name=a.name, threat=threat_model_from(a), transformation=BaseSubstitution(),
-                      importance=partial(attribution_importance, Gathered(attribution)), units=str(a.units),
-                      accept="improve", targeted=bool(a.targeted), target_label=a.get("target_label"),
+    attribution = NucleotideAttribution(victim, a.attribution, a.steps, a.grad_batch_size, cfg.seed)
+    return AttackSpec(name=a.name, threat=threat_model_from(a),
+                      transformation=own_partial(a.transformation, "transformation")(victim, cfg),
+                      importance=partial(attribution_importance, Gathered(attribution)), units=a.units,
+                      accept="improve", targeted=a.targeted, target_label=a.target_label,
                       search=partial(fimba_search, attribution.gradient_passes))

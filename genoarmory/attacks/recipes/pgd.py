@@ -97,9 +97,9 @@ def pgd_search(gathered: Gathered, iters: int, spec, victim, example, goal, rng,
 def build(victim, cfg) -> AttackSpec:
     a = cfg.attack
     require_input_embeddings(victim, "PGD")
-    settings = PGDSettings(str(a.norm), float(a.eps), float(a.step), int(a.iters), bool(a.random_start))
+    settings = PGDSettings(a.norm, a.eps, a.step, a.iters, a.random_start)
     threat = threat_model_from(a)
-    realiser = PGDRealiser(victim, settings, threat, int(a.grad_batch_size))
+    realiser = PGDRealiser(victim, settings, threat, a.grad_batch_size)
     return AttackSpec(name=a.name, threat=threat, transformation=None, units="token",
-                      targeted=bool(a.targeted), target_label=a.get("target_label"),
+                      targeted=a.targeted, target_label=a.target_label,
                       search=partial(pgd_search, Gathered(realiser), settings.iters))

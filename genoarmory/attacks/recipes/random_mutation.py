@@ -3,11 +3,13 @@ prediction flips or the Hamming budget is spent. Same engine, same budget, no mo
 
 from genoarmory.attacks.constraints import threat_model_from
 from genoarmory.attacks.search import AttackSpec
-from genoarmory.attacks.transformations import RandomBase
+from genoarmory.config import own_partial
 
 
 def build(victim, cfg) -> AttackSpec:
+    """attack.transformation (parts.random_base), every edit accepted, under the shared threat model."""
     a = cfg.attack
-    return AttackSpec(name=a.name, threat=threat_model_from(a), transformation=RandomBase(),
+    return AttackSpec(name=a.name, threat=threat_model_from(a),
+                      transformation=own_partial(a.transformation, "transformation")(victim, cfg),
                       importance="random", units="nucleotide", accept="always",
-                      targeted=bool(a.targeted), target_label=a.get("target_label"))
+                      targeted=a.targeted, target_label=a.target_label)

@@ -15,24 +15,17 @@ from omegaconf import OmegaConf
 from genoarmory.attacks.constraints import threat_model_from
 from genoarmory.attacks.search import AttackSpec
 from genoarmory.attacks.textattack_offline import import_textattack
-from genoarmory.attacks.transformations import BaseSubstitution, EmbeddingNeighbours, MLMProposals
-from genoarmory.config import cache_dir, own_callable
+from genoarmory.config import cache_dir, own_callable, own_partial
 from genoarmory.errors import UserError
 
 
 def transformation_from(victim, cfg):
+    """attack.transformations[attack.transformation]: one of the parts (attacks/recipes/parts.py)."""
     a = cfg.attack
-    if a.transformation == "substitution":
-        return BaseSubstitution()
-    if a.transformation == "neighbours":
-        return EmbeddingNeighbours(victim.input_embeddings().weight, victim.encoder, int(a.neighbours),
-                                   float(a.min_cos_sim))
-    if a.transformation == "mlm":
-        from genoarmory.attacks.recipes.bertattack import load_mlm, mlm_folder
-
-        mlm, encoder = load_mlm(mlm_folder(victim, cfg), cfg, a.get("mlm_tokenization") or victim.encoder.tokenization)
-        return MLMProposals(mlm, encoder, int(a.k), victim.device)
-    raise UserError(f"attack.transformation={a.transformation!r}: choose substitution, neighbours or mlm")
+    if a.transformation not in a.transformations:
+        raise UserError(f"attack.transformation={a.transformation!r}: choose one of "
+                        f"{', '.join(a.transformations)} (attack.transformations)")
+    return own_partial(a.transformations[a.transformation], "transformation")(victim, cfg)
 
 
 def build(victim, cfg) -> AttackSpec:
@@ -46,6 +39,6 @@ def build(victim, cfg) -> AttackSpec:
     chosen = OmegaConf.to_container(a.searches[a.search], resolve=True)
     search_cls = own_callable(chosen.pop("_target_", None), "search")  # TextAttack's own searches only
     runner = TextAttackRunner(victim, threat, transformation_from(victim, cfg), search_cls(**chosen))
-    return AttackSpec(name=str(a.name), threat=threat, transformation=None,
-                      targeted=bool(a.targeted), target_label=a.get("target_label"),
+    return AttackSpec(name=a.name, threat=threat, transformation=None,
+                      targeted=a.targeted, target_label=a.target_label,
                       search=partial(textattack_search, runner))

@@ -8,15 +8,15 @@
 
 from genoarmory.attacks.constraints import threat_model_from
 from genoarmory.attacks.search import AttackSpec
-from genoarmory.attacks.similarity import EncoderSimilarity
-from genoarmory.attacks.transformations import EmbeddingNeighbours
+from genoarmory.config import own_partial
 
 
 def build(victim, cfg) -> AttackSpec:
+    """attack.transformation (parts.embedding_neighbours) and attack.candidate_filter
+    (parts.encoder_similarity) under the shared threat model."""
     a = cfg.attack
-    neighbours = EmbeddingNeighbours(victim.input_embeddings().weight, victim.encoder,
-                                     int(a.neighbours), float(a.min_cos_sim))
+    neighbours = own_partial(a.transformation, "transformation")(victim, cfg)
     return AttackSpec(name=a.name, threat=threat_model_from(a), transformation=neighbours,
                       importance="mask", units="token", accept="improve",
-                      candidate_filter=EncoderSimilarity(victim, int(a.window), float(a.min_similarity)),
-                      targeted=bool(a.targeted), target_label=a.get("target_label"))
+                      candidate_filter=own_partial(a.candidate_filter, "filter")(victim, cfg),
+                      targeted=a.targeted, target_label=a.target_label)
