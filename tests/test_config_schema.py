@@ -174,3 +174,26 @@ def test_paper_grid_is_the_papers_model_task_attack_sweep(capsys):
     # a sweep preset is refused without -m, in one line
     assert run_cli("attack", "experiment=paper-grid") == 2
     assert "run it with -m" in capsys.readouterr().err
+
+
+def test_the_schema_allows_exactly_what_the_code_reads():
+    """The schema's choices are the code's own lists (a new mode or scheme added there must be added here)."""
+    import typing
+
+    from genoarmory.config_schema import ATTACKS, Threat
+    from genoarmory.data.oracles.check import MODES
+    from genoarmory.models.quantize import SCHEMES
+    from genoarmory.sequence import POLICIES
+
+    cfg = compose_checked("attack", [])
+    for mode in MODES:
+        compose_checked("attack", [f"attack.preserve={mode}"])
+    for scheme in SCHEMES:
+        compose_checked("attack", [f"model.quantize={scheme}"])
+    for policy in POLICIES:
+        compose_checked("attack", [f"sequence.policy={policy}"])
+    with pytest.raises(UserError, match="attack.preserve='never': expected one of auto | oracle | elements | none"):
+        compose_checked("attack", ["attack.preserve=never"])
+    with pytest.raises(UserError, match="attack.oracle_model='../x'"):
+        compose_checked("attack", ["attack.oracle_model=../x"])
+    assert set(typing.get_type_hints(Threat, include_extras=True)) <= set(ATTACKS[cfg.attack.recipe].model_fields)
