@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# ../shared beside the checkout (CI's layout); GENOARMORY_SHARED points elsewhere (a git worktree, say)
+SHARED = Path(os.environ.get("GENOARMORY_SHARED") or REPO.parent / "shared")
 
 
 def pytest_configure(config):
@@ -19,6 +20,8 @@ def pytest_configure(config):
     os.environ.setdefault("GENOARMORY_CACHE", tempfile.mkdtemp(prefix="genoarmory-test-cache-"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # transformers copies remote model code into a module cache: keep the tests' copies out of the user's
+    os.environ.setdefault("HF_MODULES_CACHE", tempfile.mkdtemp(prefix="genoarmory-test-modules-"))
     # One math thread per process: tests start subprocesses and joblib workers on 2 cores, and oversubscribed
     # OpenMP threads spin (measured here: a tiny training step went from 19 ms to 1.7 s under contention).
     os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -45,8 +45,8 @@ class NucleotideAttribution:
     def gradient_passes(self) -> int:
         return 1 if self.method == "input_x_gradient" else self.steps
 
-    def _forward(self, embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.victim.forward_from_embeddings(embeds, attention_mask).float(), dim=-1)
+    def _forward(self, embeds: torch.Tensor, attention_mask: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.victim.forward_from_embeddings(embeds, attention_mask, input_ids).float(), dim=-1)
 
     def __call__(self, items: list[AttributionItem]) -> list[np.ndarray]:
         out: list[np.ndarray] = [np.empty(0)] * len(items)
@@ -67,11 +67,11 @@ class NucleotideAttribution:
                 pad = self.victim.input_embeddings().weight[self.victim.encoder.pad_id].detach()
                 baseline = torch.where(batch.editable > 0, pad, batch.embeds)
                 attr = IntegratedGradients(self._forward).attribute(
-                    inputs, baselines=baseline, target=targets, additional_forward_args=(batch.attention_mask,),
-                    n_steps=self.steps, internal_batch_size=self.batch_size)  # rows per backward pass
+                    inputs, baselines=baseline, target=targets,
+                    additional_forward_args=(batch.attention_mask, batch.input_ids), n_steps=self.steps, internal_batch_size=self.batch_size)  # rows per backward pass
             elif self.method == "input_x_gradient":
                 attr = InputXGradient(self._forward).attribute(
-                    inputs, target=targets, additional_forward_args=(batch.attention_mask,))
+                    inputs, target=targets, additional_forward_args=(batch.attention_mask, batch.input_ids))
             else:  # per example: each needs its own background of random DNA
                 attr = torch.cat([self._shap(batch, i, it) for i, it in enumerate(items)])
         per_row = attr.detach().sum(-1).cpu()
@@ -95,7 +95,7 @@ class NucleotideAttribution:
                 return GradientShap(self._forward).attribute(
                     batch.embeds[i:i + 1].clone().requires_grad_(True), baselines=baselines, n_samples=self.steps,
                     target=item.target,
-                    additional_forward_args=(batch.attention_mask[i:i + 1],))
+                    additional_forward_args=(batch.attention_mask[i:i + 1], batch.input_ids[i:i + 1]))
         finally:
             np.random.set_state(numpy_state)
 

@@ -9,7 +9,6 @@ ids, causal-LM classifiers (GenomeOcean's Mistral) cannot find the last real tok
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import torch
@@ -30,9 +29,11 @@ class EmbeddedBatch:
 
 
 def require_input_embeddings(victim, attack: str) -> None:
-    if "inputs_embeds" not in inspect.signature(victim.model.forward).parameters:
-        raise UserError(f"{attack} perturbs input embeddings, but model {victim.name} does not accept "
-                        f"`inputs_embeds`; choose an attack that only queries the model")
+    """Input embeddings reach every model with an embedding layer (as `inputs_embeds`, or through a hook on
+    that layer: models/forward.py)."""
+    if not isinstance(victim.input_embeddings(), torch.nn.Embedding):
+        raise UserError(f"{attack} perturbs input embeddings, but model {victim.name} has no input-embedding "
+                        f"layer; choose an attack that only queries the model")
 
 
 def same_length_batches(victim, sequences: list[str], size: int) -> list[list[int]]:

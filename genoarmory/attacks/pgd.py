@@ -56,7 +56,7 @@ def pgd_delta(victim, batch: EmbeddedBatch, classes: torch.Tensor, signs: torch.
     for _ in range(s.iters):
         delta.requires_grad_(True)
         with torch.enable_grad():
-            logits = victim.forward_from_embeddings(batch.embeds + delta, batch.attention_mask).float()
+            logits = victim.forward_from_embeddings(batch.embeds + delta, batch.attention_mask, batch.input_ids).float()
             losses = torch.nn.functional.cross_entropy(logits, classes, reduction="none")
             (grad,) = torch.autograd.grad((signs * losses).sum(), delta)
         grad = grad * mask

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from genoarmory.attacks.search import FilterRequest
+from genoarmory.models.forward import last_hidden_states
 
 ORIGINALS_KEPT = 1024  # reference hidden states kept (the examples in flight need only theirs)
 
@@ -74,7 +75,7 @@ class EncoderSimilarity:
         for chunk in self.victim.batches(sequences):
             batch = self.victim.encoder.encode(chunk, self.victim.device)
             with self.victim._autocast():
-                states = self.victim.model.base_model(**batch).last_hidden_state.float()
+                states = last_hidden_states(self.victim.model, batch).float()
             mask = batch["attention_mask"]
             # each row's first real token (leading padding when padded left) and its token count
             yield _Chunk(states, (mask.cumsum(1) == 0).sum(1), mask.sum(1))

@@ -23,7 +23,7 @@ from genoarmory.results import run_metadata, write_json_atomic
 def train_hf(cfg: DictConfig, task, out: Path, device) -> dict:
     """Fine-tune a hub / local HF checkpoint on the task with the shared loop."""
     from genoarmory.models.load import load_model
-    from genoarmory.models.tiny import save_pretrained
+    from genoarmory.models.saving import save_pretrained
     from genoarmory.models.training import evaluate, fine_tune
 
     loaded = load_model(cfg, task)

@@ -125,7 +125,7 @@ def adversarial_examples(ctx: DefenseContext, model: torch.nn.Module, out_dir: P
 def save_defended(ctx: DefenseContext, defended: Defended, folder: Path) -> None:
     """run_dir/model in HF layout (safetensors); a tiny model's masked LM is copied beside it as mlm/, so
     BERT-Attack proposes from the same MLM before and after the defense."""
-    from genoarmory.models.tiny import save_pretrained
+    from genoarmory.models.saving import save_pretrained
 
     save_pretrained(defended.classifier, ctx.tokenizer, folder)
     if defended.save_extra is not None:

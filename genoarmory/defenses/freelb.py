@@ -12,13 +12,13 @@ over its K backward passes. It starts from the fine-tuned clean model.
 
 from __future__ import annotations
 
-import inspect
 import time
 
 import torch
 
 from genoarmory.defenses.common import Defended, DefenseContext, clean_examples, train_config
 from genoarmory.errors import UserError
+from genoarmory.models.forward import forward_from_embeddings
 from genoarmory.models.training import fine_tune
 
 
@@ -44,12 +44,12 @@ def ascend(delta: torch.Tensor, grad: torch.Tensor, adv_lr: float, max_norm: flo
 
 def freelb_loss(adv_steps: int = 2, adv_lr: float = 0.1, init_mag: float = 0.6, max_norm: float = 0.0):
     def loss(model, batch, labels):
-        mask = batch["attention_mask"]
-        embeds = model.get_input_embeddings()(batch["input_ids"])
+        mask, ids = batch["attention_mask"], batch["input_ids"]
+        embeds = model.get_input_embeddings()(ids)
         delta, total = initial_delta(embeds, mask, init_mag), 0.0
         for step in range(adv_steps):
             delta.requires_grad_()
-            logits = model(inputs_embeds=embeds + delta, attention_mask=mask).logits
+            logits = forward_from_embeddings(model, embeds + delta, ids, mask)  # the model's own embedding path
             step_loss = torch.nn.functional.cross_entropy(logits, labels) / adv_steps
             total = total + step_loss
             if step + 1 < adv_steps:
@@ -62,10 +62,9 @@ def freelb_loss(adv_steps: int = 2, adv_lr: float = 0.1, init_mag: float = 0.6, 
 
 def train(ctx: DefenseContext) -> Defended:
     d = ctx.cfg.defense
-    params = inspect.signature(ctx.model.forward).parameters
-    if "inputs_embeds" not in params or "attention_mask" not in params:
-        raise UserError(f"FreeLB perturbs input embeddings, but {type(ctx.model).__name__}.forward takes no "
-                        "inputs_embeds / attention_mask; use defense=at or defense=adfar for this model")
+    if not isinstance(ctx.model.get_input_embeddings(), torch.nn.Embedding):
+        raise UserError(f"FreeLB perturbs input embeddings, but {type(ctx.model).__name__} has no input-embedding "
+                        "layer; use defense=at or defense=adfar for this model")
     if int(d.adv_steps) < 1:
         raise UserError(f"defense.adv_steps={d.adv_steps} must be at least 1")
     loss_fn = freelb_loss(int(d.adv_steps), float(d.adv_lr), float(d.init_mag), float(d.adv_max_norm or 0))

@@ -94,7 +94,8 @@ class SequenceEncoder:
             return (np.array([e.ids for e in encodings], dtype=np.int64),
                     np.array([e.attention_mask for e in encodings], dtype=np.int64))
         enc = self.tokenizer([self._text(s) for s in seqs], padding=True, truncation=True, max_length=self.max_length,
-                             return_tensors="np", return_token_type_ids=False)
+                             return_tensors="np", return_token_type_ids=False,
+                             return_attention_mask=True)  # HyenaDNA's tokenizer returns none unless asked
         return enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
 
     @staticmethod

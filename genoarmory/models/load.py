@@ -19,6 +19,9 @@ from genoarmory.data.example import Task
 from genoarmory.errors import UserError
 from genoarmory.config import cache_dir, is_offline
 from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.families import adapt
+from genoarmory.models.families.code import RemoteCode
+from genoarmory.models.saving import REMOTE_CODE
 from genoarmory.models.tiny_tokenizers import TOKENIZATION
 from genoarmory.models.victim import Victim, pick_device
 from genoarmory.models.wrappers import apply_wrapper
@@ -56,6 +59,13 @@ def model_folder(cfg: DictConfig, task: Task | None = None) -> Path:
     return fetch(source, "model", m.get("revision"), cache_dir=cache_dir(cfg), offline=is_offline(cfg))
 
 
+def hub_snapshot(cfg: DictConfig, repo_id: str) -> Path:
+    """The local snapshot of a hub repository (cached, or fetched unless offline)."""
+    from genoarmory.hub import fetch
+
+    return fetch(repo_id, "model", "main", cache_dir=cache_dir(cfg), offline=is_offline(cfg))
+
+
 def read_config(folder: Path) -> dict:
     path = folder / "config.json"
     if not path.is_file():
@@ -78,22 +88,34 @@ def check_safety(folder: Path, config: dict, trust_remote_code: bool, allow_pick
         raise UserError(f"{detail}; GenoArmory loads safetensors only unless model.allow_pickle=true", str(folder))
 
 
-def load_classifier(folder: Path, num_labels: int, trust_remote_code: bool = False, allow_pickle: bool = False):
-    """(model, tokenizer) from a local folder. A base checkpoint gets a new classification head."""
+def load_classifier(folder: Path, num_labels: int, trust_remote_code: bool = False, allow_pickle: bool = False,
+                    device: torch.device | str = "cpu", resolve_repo=None, hub_cache_dir: Path | None = None):
+    """(model, tokenizer) from a local folder. A base checkpoint gets a new classification head. A model
+    built from remote code remembers its code files (saving.py copies them into folders written from it)
+    and gets what its family needs on `device` (families/). `resolve_repo(repo_id) -> folder` finds code
+    that a fine-tuned folder's auto_map names in another repository; transformers then loads that code from
+    `hub_cache_dir` (the project's hub cache, where `download` and `resolve_repo` put it)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     config = read_config(folder)
     check_safety(folder, config, trust_remote_code, allow_pickle)
+    code = RemoteCode.of(folder, resolve_repo) if trust_remote_code else None
     fine_tuned = any("ForSequenceClassification" in a for a in config.get("architectures") or [])
-    kwargs = {"trust_remote_code": trust_remote_code, "use_safetensors": not allow_pickle or None}
+    kwargs = {"trust_remote_code": trust_remote_code, "use_safetensors": not allow_pickle or None,
+              "cache_dir": hub_cache_dir}
     if not fine_tuned:
         warnings.warn(f"{folder}: base checkpoint, the classification head is new (fine-tune it with `train`)")
         kwargs["num_labels"] = num_labels
     try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code, cache_dir=hub_cache_dir)
         model = AutoModelForSequenceClassification.from_pretrained(folder, **kwargs)
     except (OSError, ValueError, KeyError) as err:
         raise UserError(f"cannot load model: {str(err).splitlines()[0]}", str(folder)) from None
+    except ImportError as err:  # the checkpoint's own code imports a package that is not installed (einops)
+        raise UserError(f"cannot run the model's code: {str(err).splitlines()[0]}", str(folder)) from None
+    if code is not None:
+        setattr(model, REMOTE_CODE, code)
+    adapt(model, tokenizer, torch.device(device))
     if tokenizer.pad_token is None:  # causal LMs (GenomeOcean): pad with EOS, and tell the model
         tokenizer.pad_token = tokenizer.eos_token
     model.config.pad_token_id = tokenizer.pad_token_id
@@ -119,10 +141,14 @@ def tokenization(model_cfg) -> str:
 
 def load_model(cfg: DictConfig, task: Task) -> LoadedModel:
     """The configured classifier (the embedded tiny model is trained and cached here on first use)."""
+    from genoarmory.hub import hub_cache
+
     m = cfg.model
     folder = model_folder(cfg, task)
     model, tokenizer = load_classifier(folder, task.num_labels, bool(m.get("trust_remote_code", False)),
-                                       bool(m.get("allow_pickle", False)))
+                                       bool(m.get("allow_pickle", False)), pick_device(cfg.device),
+                                       resolve_repo=lambda repo: hub_snapshot(cfg, repo),
+                                       hub_cache_dir=hub_cache(cache_dir(cfg)))
     encoder = SequenceEncoder(tokenizer, tokenization(m), int(m.max_length), cfg.sequence.too_long)
     return LoadedModel(model, tokenizer, encoder, folder)
 

@@ -26,6 +26,7 @@ from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassificat
 from genoarmory.config import cache_dir
 from genoarmory.data.example import Task
 from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.saving import save_pretrained
 from genoarmory.models.tiny_tokenizers import TOKENIZATION, build_tiny_tokenizer
 from genoarmory.models.training import evaluate, fine_tune
 
@@ -122,12 +123,6 @@ def train_tiny(cfg: DictConfig, task: Task, out_dir: Path, device: torch.device)
     save_pretrained(mlm, tokenizer, out_dir / "mlm")
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics
-
-
-def save_pretrained(model, tokenizer, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
 
 
 def cache_key(cfg: DictConfig) -> str:

@@ -15,13 +15,14 @@ from transformers import get_linear_schedule_with_warmup
 from genoarmory.data.example import Example
 from genoarmory.metrics.compute import classification_metrics
 from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.forward import accepted_inputs  # HyenaDNA's forward takes no attention_mask
 from genoarmory.progress import progress as progress_bar
 
 LossFn = Callable[[torch.nn.Module, dict, torch.Tensor], torch.Tensor]
 
 
 def classification_loss(model: torch.nn.Module, batch: dict, labels: torch.Tensor) -> torch.Tensor:
-    return torch.nn.functional.cross_entropy(model(**batch).logits, labels)
+    return torch.nn.functional.cross_entropy(model(**accepted_inputs(model, batch)).logits, labels)
 
 
 def evaluate(model: torch.nn.Module, encoder: SequenceEncoder, examples: list[Example],
@@ -33,7 +34,7 @@ def evaluate(model: torch.nn.Module, encoder: SequenceEncoder, examples: list[Ex
     with torch.inference_mode():
         for i in range(0, len(examples), batch_size):
             batch = encoder.encode([e.sequence for e in examples[i:i + batch_size]], device)
-            preds.extend(model(**batch).logits.argmax(-1).tolist())
+            preds.extend(model(**accepted_inputs(model, batch)).logits.argmax(-1).tolist())
     model.train(was_training)
     return classification_metrics([e.label for e in examples], preds)
 

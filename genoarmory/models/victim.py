@@ -21,6 +21,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.forward import forward_from_embeddings
 
 DEFAULT_BATCH = {"cpu": 256, "cuda": 1024}
 CACHE_SIZE = 500_000  # sequences; probabilities are tiny, the sequences dominate (~100 MB at 200 nt)
@@ -137,9 +138,12 @@ class Victim:
         batch = self.encoder.encode(sequences, self.device)
         return self.input_embeddings()(batch["input_ids"]), batch
 
-    def forward_from_embeddings(self, embeds: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    def forward_from_embeddings(self, embeds: torch.Tensor, attention_mask: torch.Tensor | None,
+                                input_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits from input embeddings (of `input_ids`, perturbed), through the path the model's own code
+        supports (models/forward.py: `inputs_embeds`, or a hook on its embedding layer that needs the ids)."""
         with self._autocast():
-            return self._call(inputs_embeds=embeds, attention_mask=attention_mask)
+            return forward_from_embeddings(self.model, embeds, input_ids, attention_mask)
 
     def batches(self, sequences: list[str], size: int | None = None) -> Iterator[list[str]]:
         size = size or self.batch_size

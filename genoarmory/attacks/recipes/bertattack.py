@@ -16,7 +16,9 @@ from genoarmory.config import cache_dir, is_offline, own_partial
 from genoarmory.attacks.search import AttackSpec
 from genoarmory.errors import UserError
 from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.families import adapt
 from genoarmory.models.load import check_safety, read_config
+from genoarmory.models.victim import pick_device
 
 
 def mlm_folder(victim, cfg) -> Path:
@@ -43,6 +45,7 @@ def load_mlm(folder: Path, cfg, tokenization: str):
     check_safety(folder, read_config(folder), trust, cfg.model.allow_pickle)
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust)
     model = AutoModelForMaskedLM.from_pretrained(folder, trust_remote_code=trust)
+    adapt(model, tokenizer, pick_device(cfg.device))  # DNABERT-2's MLM: its attention path on this device
     return model, SequenceEncoder(tokenizer, tokenization, cfg.model.max_length)
 
 

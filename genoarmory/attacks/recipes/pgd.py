@@ -56,7 +56,7 @@ class PGDRealiser:
         delta = pgd_delta(v, batch, classes, signs, self.settings, [it.seed for it in items])
         with torch.no_grad():
             adv = batch.embeds + delta
-            probs = torch.softmax(v.forward_from_embeddings(adv, batch.attention_mask).float(), -1).cpu().numpy()
+            probs = torch.softmax(v.forward_from_embeddings(adv, batch.attention_mask, batch.input_ids).float(), -1).cpu().numpy()
         results = []
         for i, it in enumerate(items):
             rows = [(r, span) for r, span in batch.rows[i] if batch.editable[i, r, 0] > 0]
