@@ -219,8 +219,10 @@ def test_attack(trained, base, tmp_path, name, attack):
     records = [json.loads(line) for line in (run / "records.jsonl").read_text().splitlines()]
     assert len(records) == 8 and summary["n_attacked"] == sum(r["status"] != "skipped" for r in records)
     assert 0 <= summary["asr"] <= 1
-    print(f"{name} {attack}: ASR {summary['asr']:.3f} of {summary['n_attacked']} attacked, "
-          f"{summary['average_queries']:.1f} queries, {summary['seconds']:.2f} s")
+    valid = summary.get("valid_asr")
+    print(f"{name} {attack}: ASR {summary['asr']:.3f}, valid ASR {valid if valid is None else round(valid, 3)}, "
+          f"of {summary['n_attacked']} attacked, {summary['average_queries']:.1f} queries each, "
+          f"{summary['seconds']:.2f} s in all")
 
 
 @pytest.mark.parametrize("name", ["dnabert2", "hyenadna-small"])
