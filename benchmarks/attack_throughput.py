@@ -19,14 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import compose  # noqa: E402  (the CLI's own composition, without a Hydra run)
-
-from genoarmory.attacks.engine import run_attack  # noqa: E402
-from genoarmory.attacks.recipes import build_attack  # noqa: E402
-from genoarmory.data import evaluation_examples, load_task  # noqa: E402
-from genoarmory.models.load import load_victim  # noqa: E402
-from genoarmory.results import RecordWriter, device_name  # noqa: E402
+from genoarmory.attacks.engine import run_attack
+from genoarmory.attacks.recipes import build_attack
+from genoarmory.data import evaluation_examples, load_task
+from genoarmory.models.load import load_victim
+from genoarmory.results import RecordWriter, device_name
+from genoarmory.testing import compose  # the CLI's own composition, without a Hydra run
 
 
 def forward_rate(victim, length: int, batch: int, seconds: float = 3.0) -> float:

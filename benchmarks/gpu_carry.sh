@@ -2,6 +2,8 @@
 # Prepares what benchmarks/gpu_attack.py needs on the (offline) GPU machine, in the git-ignored .carry/:
 #   .carry/gue/<task>/test.csv     the three GUE test splits (copied from ../shared, never committed)
 #   .carry/hf/dnabert2-tokenizer   the real DNABERT-2 BPE tokenizer (../shared/fixtures/hf)
+#   .carry/hf/*-remote-code        DNABERT-2's and HyenaDNA's own model code and configs (no weights; the
+#                                  benchmark builds random-weight checkpoints from them: benchmarks/victims.py)
 #   .carry/wheels/*.whl, setup.sh  the transformers 4.57 stack the H200 image lacks (it has transformers 5.x) and
 #                                  the lines that install it there: `source .carry/setup.sh`
 #   .carry/ta_wheels/*.whl         textattack 0.3.11 and the packages its `import textattack` loads that the
@@ -11,6 +13,7 @@
 #                                  The DNA attacks never call them: any call raises, so a run cannot use them silently.
 # Run from the repository root: bash benchmarks/gpu_carry.sh   (then carry .carry/gue .carry/hf .carry/ta_wheels
 # .carry/ta_standins .carry/wheels .carry/setup.sh; check `du -sh .carry` against the 64 MiB limit).
+# The H200 image has einops (DNABERT-2's code needs it) and triton.
 set -euo pipefail
 SHARED=${SHARED:-../shared}
 mkdir -p .carry/gue .carry/hf .carry/ta_wheels .carry/ta_standins
@@ -19,6 +22,9 @@ for task in prom/prom_core_all tf/0 prom/prom_300_tata; do
 done
 rm -rf .carry/hf/dnabert2-tokenizer
 cp -r "$SHARED/fixtures/hf/dnabert2-117m-config" .carry/hf/dnabert2-tokenizer
+for code in dnabert2-117m-remote-code hyenadna-small-32k-remote-code; do
+  rm -rf ".carry/hf/$code" && cp -r "$SHARED/fixtures/hf/$code" ".carry/hf/$code"
+done
 chmod -R u+w .carry/hf .carry/gue
 
 PLATFORM="--python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64

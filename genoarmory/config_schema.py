@@ -78,6 +78,7 @@ Ratio = _value("a number in (0, 1]", lambda v: _num(v) and 0 < v <= 1)
 Unit = _value("a number in [0, 1]", lambda v: _num(v) and 0 <= v <= 1)
 OptUnit = _nullable("a number in [0, 1]", lambda v: _num(v) and 0 <= v <= 1)
 Cosine = _value("a number in [-1, 1]", lambda v: _num(v) and -1 <= v <= 1)
+FalseOrAuto = _value("false or auto", lambda v: v is False or v == "auto")
 AutoOrPosInt = _value("auto or a positive integer", lambda v: v == "auto" or (_int(v) and v > 0))
 OptAutoOrPosInt = _value("auto, null or a positive integer", lambda v: v in ("auto", None) or (_int(v) and v > 0))
 DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
@@ -159,6 +160,7 @@ class ModelBase(Node):
     allow_pickle: Bool
     max_length: PosInt
     quantize: choice("int8", "int8-dynamic", "int8-weight-only", "int8-torch-ao", nullable=True)
+    compile: FalseOrAuto = False  # models/compiled.py
     mlm: OptText = None
     train: Optional[TrainChanges] = None
 

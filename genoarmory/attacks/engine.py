@@ -26,6 +26,7 @@ import numpy as np
 from genoarmory.attacks.goal import Goal, make_goal
 from genoarmory.attacks.search import AttackSpec, Budget, Confirm, FilterRequest, Outcome, greedy_search
 from genoarmory.data.example import Example
+from genoarmory.observe import span
 from genoarmory.progress import progress
 from genoarmory.results import AttackRecord, RecordWriter, Status, make_record
 from genoarmory.sequence import apply_edits
@@ -219,6 +220,7 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
     done: dict[int, AttackRecord] = {}
     next_write, next_start = 0, 0
 
+    observer = getattr(victim, "observer", None)  # observe.py: the benchmark's time split
     prepare_many = getattr(spec.transformation, "prepare_many", None)
     prepared_until = 0
 
@@ -228,7 +230,8 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
         if prepare_many is not None and starting > 0 and next_start + starting > prepared_until:
             # a transformation with per-example set-up (a masked-LM pass) does it for many examples at once
             end = min(len(queue), max(next_start + starting, prepared_until + parallel))
-            prepare_many([e.sequence for e in queue[max(prepared_until, next_start):end]])
+            with span(observer, "engine.prepare", end - max(prepared_until, next_start)):
+                prepare_many([e.sequence for e in queue[max(prepared_until, next_start):end]])
             prepared_until = end
         while len(lane.active) < lane.capacity and next_start < len(queue):
             ex = queue[next_start]
@@ -243,8 +246,9 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
     def settle(lane: _Lane, finished: list) -> None:
         """Top the lane up, answer its filter requests, record what finished, queue its next scores."""
         start_searches(lane)
-        lane.active = _answer_filters(lane.active, finished)
-        self_check(victim, finished)
+        with span(observer, "engine.filter"):
+            lane.active = _answer_filters(lane.active, finished)
+        self_check(victim, finished)  # its passes are the victim's own spans
         for a, outcome in finished:
             record = make_record(a.example, outcome, len(a.seen), time.perf_counter() - a.started,
                                  spec.name, seed, config_hash)
@@ -266,7 +270,8 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
             settle(lane, finished)
             while next_write in done:
                 record = done.pop(next_write)
-                writer.append(record)
+                with span(observer, "engine.records", 1):
+                    writer.append(record)
                 next_write += 1
                 attacked += record.attacked
                 wins += record.succeeded

@@ -108,7 +108,7 @@ def load_classifier(folder: Path, num_labels: int, trust_remote_code: bool = Fal
         kwargs["num_labels"] = num_labels
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code, cache_dir=hub_cache_dir)
-        model = AutoModelForSequenceClassification.from_pretrained(folder, **kwargs)
+        model = _with_sdpa(AutoModelForSequenceClassification.from_pretrained, folder, config, kwargs)
     except (OSError, ValueError, KeyError) as err:
         raise UserError(f"cannot load model: {str(err).splitlines()[0]}", str(folder)) from None
     except ImportError as err:  # the checkpoint's own code imports a package that is not installed (einops)
@@ -122,6 +122,21 @@ def load_classifier(folder: Path, num_labels: int, trust_remote_code: bool = Fal
     if model.config.num_labels != num_labels:
         raise UserError(f"model has {model.config.num_labels} labels but the task has {num_labels}", str(folder))
     return model, tokenizer
+
+
+def _with_sdpa(from_pretrained, folder: Path, config: dict, kwargs: dict):
+    """Load with PyTorch's scaled-dot-product attention where the architecture has it (fused kernels on
+    CUDA and CPU: on an H200, 1.07-1.24x the queries/s of the eager attention, issue 18); remote code keeps
+    its own attention (DNABERT-2's, models/families/dnabert2.py), and a built-in class without SDPA its
+    default."""
+    if config.get("auto_map"):
+        return from_pretrained(folder, **kwargs)
+    try:
+        return from_pretrained(folder, attn_implementation="sdpa", **kwargs)
+    except ValueError as err:
+        if "sdpa" not in str(err).lower() and "scaled_dot_product" not in str(err).lower():
+            raise
+        return from_pretrained(folder, **kwargs)
 
 
 @dataclass
@@ -164,4 +179,5 @@ def load_victim(cfg: DictConfig, task: Task) -> Victim:
 
         model = quantize(model, str(m.quantize), pick_device(cfg.device))
     info = {"name": m.name, "path": str(loaded.folder.resolve()), "quantize": m.get("quantize")}
-    return Victim(model, loaded.encoder, m.name, pick_device(cfg.device), cfg.batch_size, info)
+    return Victim(model, loaded.encoder, m.name, pick_device(cfg.device), cfg.batch_size, info,
+                  compile=m.get("compile", False))

@@ -20,8 +20,10 @@ import numpy as np
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
+from genoarmory.models.compiled import CompiledForward
 from genoarmory.models.encoding import SequenceEncoder
 from genoarmory.models.forward import forward_from_embeddings
+from genoarmory.observe import Observer, span
 
 DEFAULT_BATCH = {"cpu": 256, "cuda": 1024}
 CACHE_SIZE = 500_000  # sequences; probabilities are tiny, the sequences dominate (~100 MB at 200 nt)
@@ -35,7 +37,8 @@ def pick_device(name: str = "auto") -> torch.device:
 
 class Victim:
     def __init__(self, model: torch.nn.Module, encoder: SequenceEncoder, name: str,
-                 device: torch.device | str = "cpu", batch_size: int | str = "auto", info: dict | None = None):
+                 device: torch.device | str = "cpu", batch_size: int | str = "auto", info: dict | None = None,
+                 compile: bool | str = False):
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.encoder = encoder
@@ -48,6 +51,11 @@ class Victim:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         params = inspect.signature(model.forward).parameters
         self._takes_mask = "attention_mask" in params
+        self.observer: Observer | None = None  # observe.py: named time spans (benchmarks, profiles)
+        # model.compile=auto: bf16 queries through torch.compile on CUDA (compiled.py); float32 passes and
+        # every CPU run stay eager, so CPU records are those of the eager model
+        self.compiled = (CompiledForward(self.model, encoder, self._takes_mask)
+                         if compile in (True, "auto") and self.device.type == "cuda" else None)
 
     # -- queries ---------------------------------------------------------------------------------
     @property
@@ -71,7 +79,11 @@ class Victim:
             if hit is None:
                 todo.setdefault(s, []).append(i)
         fresh = list(todo)
-        launched = self._launch(fresh, exact) if fresh else None
+        if fresh:
+            with span(self.observer, "victim.exact" if exact else "victim.launch", len(fresh)):
+                launched = self._launch(fresh, exact)
+        else:
+            launched = None
         return PendingProbs(self, len(sequences), hits, todo, fresh, launched, use_cache)
 
     def _remember_all(self, sequences: list[str], probs: np.ndarray) -> None:
@@ -103,14 +115,15 @@ class Victim:
             self.queries += len(idx)
             self.forward_batches += 1
             start += len(idx)
-        return _Launched(len(sequences), self.num_labels, parts, self.device)
+        return _Launched(len(sequences), self.num_labels, parts, self.device, self.observer)
 
     def logits(self, sequences: list[str], exact: bool = False) -> torch.Tensor:
         """Raw logits for one batch (no cache, no counting): used by training and gradient attacks.
         `exact`: float32 even where queries normally run in bf16."""
-        batch = self.encoder.encode(sequences, self.device, drop_full_mask=True)
+        compiled = None if exact else self.compiled
+        batch = self.encoder.encode(sequences, self.device, drop_full_mask=compiled is None)
         with self._autocast(exact):
-            return self._call(**batch)
+            return compiled(**batch) if compiled is not None else self._call(**batch)
 
     def _call(self, input_ids=None, attention_mask=None, inputs_embeds=None) -> torch.Tensor:
         kwargs = {"input_ids": input_ids} if inputs_embeds is None else {"inputs_embeds": inputs_embeds}
@@ -171,8 +184,9 @@ class CudaInference(contextlib.ExitStack):
 class _Launched:
     """Probabilities of one `_launch`, still on the device: one copy to the host, started now."""
 
-    def __init__(self, n: int, num_labels: int, parts: list[tuple[list[int], torch.Tensor]], device: torch.device):
-        self.n, self.num_labels = n, num_labels
+    def __init__(self, n: int, num_labels: int, parts: list[tuple[list[int], torch.Tensor]], device: torch.device,
+                 observer: Observer | None = None):
+        self.n, self.num_labels, self.observer = n, num_labels, observer
         self.rows = np.fromiter((i for idx, _ in parts for i in idx), dtype=np.int64, count=n)
         self.event = None
         if not parts:
@@ -188,7 +202,8 @@ class _Launched:
 
     def numpy(self) -> np.ndarray:
         if self.event is not None:
-            self.event.synchronize()
+            with span(self.observer, "victim.wait"):
+                self.event.synchronize()
         out = np.empty((self.n, self.num_labels), dtype=np.float32)
         out[self.rows] = self.host.numpy()
         return out

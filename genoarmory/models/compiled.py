@@ -1,0 +1,66 @@
+"""`model.compile=auto`: the victim's bf16 queries through `torch.compile` on CUDA.
+
+Attack batches change shape at every step (how many candidates, how long the longest). Compiled code is
+specialised to shapes, so the token length is padded up to a bucket (a multiple of `BUCKET` tokens, with
+the tokenizer's pad id on its padding side and attention mask 0: what the tokenizer itself gives the
+shorter members of a longer batch) and compiled once per bucket, static; the batch dimension is dynamic,
+so one compiled graph per bucket serves every batch size. The first batch of a bucket pays the compile
+(tens of seconds for a 12-layer model); later ones reuse it for the life of the process.
+
+A model that takes no attention mask (HyenaDNA) cannot be padded without changing what it reads, so it is
+compiled per exact length instead. Float32 passes (success confirmations, self-checks) and CPU runs never
+come here: they stay on the eager model.
+"""
+
+from __future__ import annotations
+
+import torch
+
+BUCKET = 8  # tokens; bf16 matrix units like multiples of 8, and each bucket costs one compile
+RECOMPILE_LIMIT = 256  # compiled graphs kept per model: one per length bucket met
+
+
+def _raise_recompile_limit() -> None:
+    config = torch._dynamo.config
+    for name in ("recompile_limit", "cache_size_limit"):  # the name changed across torch versions
+        if hasattr(config, name):
+            setattr(config, name, max(int(getattr(config, name)), RECOMPILE_LIMIT))
+
+
+class CompiledForward:
+    """Logits of `model` for an encoded batch, through one compiled graph per padded length bucket."""
+
+    def __init__(self, model: torch.nn.Module, encoder, takes_mask: bool, bucket: int = BUCKET):
+        _raise_recompile_limit()
+        self.model = model
+        self.pad_id = int(encoder.pad_id)
+        self.left = getattr(encoder.tokenizer, "padding_side", "right") == "left"
+        self.max_length = int(encoder.max_length)
+        self.takes_mask = takes_mask
+        self.bucket = bucket
+        self.compiled = torch.compile(model, dynamic=None)
+        self.buckets: set[int] = set()  # lengths compiled so far
+
+    def padded_length(self, length: int) -> int:
+        if not self.takes_mask:
+            return length
+        return min(max(length, self.max_length), -(-length // self.bucket) * self.bucket)
+
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        n, length = input_ids.shape
+        kwargs = {"input_ids": input_ids}
+        if self.takes_mask:
+            if attention_mask is None:
+                attention_mask = torch.ones_like(input_ids)
+            width = self.padded_length(length) - length
+            if width:
+                side = (width, 0) if self.left else (0, width)
+                input_ids = torch.nn.functional.pad(input_ids, side, value=self.pad_id)
+                attention_mask = torch.nn.functional.pad(attention_mask, side, value=0)
+            kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        for tensor in kwargs.values():
+            if n > 1:
+                torch._dynamo.mark_dynamic(tensor, 0)
+            torch._dynamo.mark_static(tensor, 1)
+        self.buckets.add(int(input_ids.shape[1]))
+        return self.compiled(**kwargs).logits
