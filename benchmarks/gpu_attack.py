@@ -35,7 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import victims as V  # noqa: E402
-from gpu_ceiling import ceiling  # noqa: E402
+from gpu_ceiling import ceiling, triton_check  # noqa: E402
 
 from genoarmory.attacks.engine import resolve_parallel, run_attack  # noqa: E402
 from genoarmory.attacks.recipes import build_attack  # noqa: E402
@@ -108,17 +108,20 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
     }
 
 
-def set_compile(bench: V.Bench, mode: str) -> None:
-    """model.compile for an already built victim: what load_victim does with the config key."""
-    v = bench.victim
-    v.compiled = (CompiledForward(v.model, v.encoder, v._takes_mask)
-                  if mode == "auto" and v.device.type == "cuda" else None)
+def set_compile(bench: V.Bench, compiled: CompiledForward | None, mode: str) -> None:
+    """model.compile=`mode` for the built victim; one CompiledForward per victim, so the graphs the ceiling
+    compiled serve the attacks too (as one process of the product would keep them)."""
+    bench.victim.compiled = compiled if mode == "auto" else None
 
 
 def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
-    bench = V.build(name, args.scale, device, work)
+    bench = V.build(name, args.scale, device, work, compile="auto")
+    compiled = bench.victim.compiled
     out = {"victim": name, "parameters": bench.parameters, "non_embedding_parameters": bench.non_embedding_parameters,
            "runs": []}
+    if bench.arch == "dnabert2":  # issue 20: its Triton flash attention against its PyTorch path
+        out["triton_check"] = triton_check(bench)
+        print(f"[{name}] Triton check: {json.dumps(out['triton_check'])}", flush=True)
     lengths = args.hyena_lengths if bench.task is None else [None]
     runs = HYENA_RUNS if bench.task is None else args.runs
     for length in lengths:
@@ -126,12 +129,13 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
         examples, out["head_centring"] = V.attacked_examples(bench, args.data, n, length)
         nt = int(np.median([len(e.sequence) for e in examples]))
         batches = args.batches if nt <= 4096 else [8, 32]
+        set_compile(bench, compiled, "auto")
         ceil = ceiling(bench, nt, batches, args.ceiling_seconds, graphs=args.graphs)
         out.setdefault("ceilings", []).append(ceil)
         print(f"[{name}] {nt} nt, {ceil['tokens']} tokens: ceiling {json.dumps(ceil['by_path'])}", flush=True)
         for attack, parallel in runs:
             for mode in args.compile:
-                set_compile(bench, mode)
+                set_compile(bench, compiled, mode)
                 extra = [f"attack.query_budget={args.long_budget}"] if nt > 4096 else []
                 cfg = V.compose_attack(bench, [f"attack={attack}", *extra], device, work / "cache",
                                        mlm=attack == "bertattack")
@@ -153,7 +157,6 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
                 (args.out / f"attack_{name}.json").write_text(json.dumps(out, indent=1))
                 print(json.dumps({k: v for k, v in r.items() if k not in ("success_by_id", "time_split")}),
                       flush=True)
-    set_compile(bench, "off")
     return out
 
 

@@ -8,7 +8,8 @@ autocast on CUDA, swept over batch sizes:
 - `eager`: HF's eager attention (the same weights: `victims.eager_twin`);
 - `sdpa`: PyTorch's scaled-dot-product attention, as the product loads built-in architectures;
 - `compiled`: `torch.compile` as `model.compile=auto` runs it (models/compiled.py: length bucket, dynamic batch);
-- `cudagraphs`: `torch.compile(mode="reduce-overhead")` at one fixed shape (CUDA graphs; the best batch only);
+- `cudagraphs`: `torch.compile(mode="reduce-overhead")` at one fixed shape (CUDA graphs; the best batch only;
+  victims under 200M parameters, where host launch cost matters);
 - `strings`: through `Victim.logits` from strings (tokenisation included), with and without compile.
 Remote-code victims (DNABERT-2, HyenaDNA) have their own attention: no `eager`/`sdpa`, but `own` (their code's path).
 Each row gives queries/s and MFU (2 x non-embedding parameters x tokens x q/s over 790 TFLOP/s).
@@ -37,6 +38,7 @@ from genoarmory.models.compiled import CompiledForward  # noqa: E402
 from genoarmory.models.victim import CudaInference  # noqa: E402
 
 
+GRAPHS_BELOW = 200e6  # parameters: CUDA graphs pay where host launch cost matters (the ~100M victims)
 LONG_BATCHES = [8, 32]  # batch sizes for sequences over 4 kb (HyenaDNA at 32 kb: 17 GiB at 32, issue 20)
 
 
@@ -103,9 +105,18 @@ def ceiling(bench: V.Bench, length: int, batches: list[int], seconds: float, gra
         try:
             for name, fn in forwards(bench, encoded, eager).items():
                 start = time.perf_counter()
-                row[name] = round(rate(fn, device, batch, seconds), 1)
+                try:
+                    row[name] = round(rate(fn, device, batch, seconds), 1)
+                except torch.OutOfMemoryError:
+                    raise
+                except Exception as err:  # one path failing (a compile) leaves the others measured
+                    row[f"{name}_error"] = f"{type(err).__name__}: {str(err)[:200]}"
+                    continue
                 if name == "compiled":
                     row["compiled_first_seconds"] = round(time.perf_counter() - start - seconds, 1)
+                    failed = getattr(victim.compiled, "failed", None)
+                    if failed:
+                        row["compiled_fell_back_to_eager"] = failed
             row["strings"] = round(rate(lambda: victim.logits(seqs), device, batch, seconds), 1)
         except torch.OutOfMemoryError:
             torch.cuda.empty_cache()
@@ -119,7 +130,7 @@ def ceiling(bench: V.Bench, length: int, batches: list[int], seconds: float, gra
     out = {"length_nt": length, "tokens": tokens, "sweep": rows,
            "by_path": {p: {"batch": r["batch"], "queries_per_s": r[p],
                            "mfu": round(bench.mfu(tokens, r[p]), 3)} for p, r in best_by_path.items()}}
-    if graphs and device.type == "cuda":
+    if graphs and device.type == "cuda" and bench.parameters < GRAPHS_BELOW:
         best_batch = max(ok, key=lambda r: max(r.get(p, 0) for p in paths))["batch"]
         try:
             encoded = victim.encoder.encode(random_sequences(best_batch, length), device)

@@ -8,11 +8,14 @@ so one compiled graph per bucket serves every batch size. The first batch of a b
 (tens of seconds for a 12-layer model); later ones reuse it for the life of the process.
 
 A model that takes no attention mask (HyenaDNA) cannot be padded without changing what it reads, so it is
-compiled per exact length instead. Float32 passes (success confirmations, self-checks) and CPU runs never
+compiled per exact length instead. Code that torch.compile cannot trace makes it warn once and run the
+model eagerly from then on (the run goes on, at eager speed). Float32 passes (success confirmations, self-checks) and CPU runs never
 come here: they stay on the eager model.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 
@@ -30,7 +33,7 @@ def _raise_recompile_limit() -> None:
 class CompiledForward:
     """Logits of `model` for an encoded batch, through one compiled graph per padded length bucket."""
 
-    def __init__(self, model: torch.nn.Module, encoder, takes_mask: bool, bucket: int = BUCKET):
+    def __init__(self, model: torch.nn.Module, encoder, takes_mask: bool, bucket: int = BUCKET, compiler=None):
         _raise_recompile_limit()
         self.model = model
         self.pad_id = int(encoder.pad_id)
@@ -38,8 +41,10 @@ class CompiledForward:
         self.max_length = int(encoder.max_length)
         self.takes_mask = takes_mask
         self.bucket = bucket
-        self.compiled = torch.compile(model, dynamic=None)
+        # `compiler`: torch.compile unless given (tests pass the identity to check the padding on CPU quickly)
+        self.compiled = (compiler or (lambda m: torch.compile(m, dynamic=None)))(model)
         self.buckets: set[int] = set()  # lengths compiled so far
+        self.failed: str | None = None  # why compiling failed; from then on the model runs eagerly
 
     def padded_length(self, length: int) -> int:
         if not self.takes_mask:
@@ -63,4 +68,13 @@ class CompiledForward:
                 torch._dynamo.mark_dynamic(tensor, 0)
             torch._dynamo.mark_static(tensor, 1)
         self.buckets.add(int(input_ids.shape[1]))
-        return self.compiled(**kwargs).logits
+        if self.failed is None:
+            try:
+                return self.compiled(**kwargs).logits
+            except torch.OutOfMemoryError:
+                raise  # the victim's back-off halves the batch
+            except Exception as err:  # code torch.compile cannot trace (a remote-code model's own kernels)
+                self.failed = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
+                warnings.warn(f"model.compile=auto: torch.compile failed for {type(self.model).__name__} "
+                              f"({self.failed}); running the model eagerly")
+        return self.model(**kwargs).logits
