@@ -21,7 +21,6 @@ DIR/attack_<victim>.json and prints one JSON row per run.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -173,15 +172,11 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--victims", default="nt2-500m,dnabert2,genomeocean-100m")
+    p = V.arguments(__doc__, "nt2-500m,dnabert2,genomeocean-100m")
     p.add_argument("--runs", type=lambda t: [(a, p if p == "auto" else int(p)) for a, p in
                                              (x.split(":") for x in t.split(","))], default=OUR_RUNS)
     p.add_argument("--compile", type=lambda t: t.split(","), default=["off", "auto"],
                    help="model.compile settings to run each attack with (auto: CUDA only)")
-    p.add_argument("--scale", choices=("real", "tiny"), default="real")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--n", type=int, default=512, help="sequences per attack")
     p.add_argument("--hyena-lengths", type=lambda t: [int(x) for x in t.split(",")], default=[1000, 32000])
     p.add_argument("--long-n", type=int, default=4, help="sequences per attack over 4 kb")
@@ -189,7 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batches", type=lambda t: [int(x) for x in t.split(",")], default=[1024, 4096])
     p.add_argument("--ceiling-seconds", type=float, default=1.0)
     p.add_argument("--no-graphs", dest="graphs", action="store_false", help="skip the CUDA-graphs ceiling")
-    p.add_argument("--data", type=Path, default=V.CARRY / "gue")
     p.add_argument("--profile", action="store_true")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

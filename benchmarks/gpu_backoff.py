@@ -8,7 +8,6 @@ CUDA only (on CPU there is no device memory to exhaust: the script says so and e
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -46,13 +45,10 @@ def backoff_check(victim, length: int, n: int, start_batch: int, headroom_gib: f
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--victims", default="nt2-500m,dnabert2,genomeocean-100m")
+    p = V.arguments(__doc__, "nt2-500m,dnabert2,genomeocean-100m")
     p.add_argument("--n", type=int, default=20000)
     p.add_argument("--start-batch", type=int, default=16384)
     p.add_argument("--headroom-gib", type=float, default=2.0)
-    p.add_argument("--data", type=Path, default=V.CARRY / "gue")
     args = p.parse_args(argv)
     if not torch.cuda.is_available():
         print("no CUDA device: nothing to exhaust")

@@ -21,7 +21,6 @@ Triton, and where it does, its predictions against the PyTorch path's on the sam
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -184,16 +183,11 @@ def triton_check(bench: V.Bench, length: int = 101, n: int = 64) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--victims", default="nt2-500m,dnabert2,genomeocean-100m")
-    p.add_argument("--scale", choices=("real", "tiny"), default="real")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p = V.arguments(__doc__, "nt2-500m,dnabert2,genomeocean-100m")
     p.add_argument("--batches", type=lambda t: [int(x) for x in t.split(",")], default=[1024, 4096])
     p.add_argument("--lengths", type=lambda t: [int(x) for x in t.split(",")], default=None,
                    help="nt; default: the task's median (HyenaDNA: 1000,32000)")
     p.add_argument("--seconds", type=float, default=1.0)
-    p.add_argument("--data", type=Path, default=V.CARRY / "gue")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     device = torch.device(args.device)

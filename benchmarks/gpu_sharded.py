@@ -10,7 +10,6 @@ would not share a device: gpu_attack.py's one-process rate per GPU is the per-sh
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -72,15 +71,10 @@ def sharded(name: str, args, attack: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--victims", default="dnabert2,genomeocean-100m")
+    p = V.arguments(__doc__, "dnabert2,genomeocean-100m")
     p.add_argument("--attacks", default="bertattack,textfooler")
     p.add_argument("--processes", type=int, default=4)
-    p.add_argument("--scale", choices=("real", "tiny"), default="real")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--n", type=int, default=1000)
-    p.add_argument("--data", type=Path, default=V.CARRY / "gue")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -14,7 +14,6 @@ Writes DIR/versus_textattack.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -86,14 +85,9 @@ def benchmark_victims(args, device: torch.device, work: Path) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--victims", default="embedded", help="embedded, or benchmark victims (benchmarks/victims.py)")
-    p.add_argument("--scale", choices=("real", "tiny"), default="real")
-    p.add_argument("--device", default="cpu")
+    p = V.arguments(__doc__, "embedded", "cpu")
     p.add_argument("--n", type=int, default=40, help="sequences our attacks run on")
     p.add_argument("--textattack-seconds", type=float, default=120.0)
-    p.add_argument("--data", type=Path, default=V.CARRY / "gue")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     device = torch.device(args.device)

@@ -202,6 +202,19 @@ def build(name: str, scale: str, device: torch.device, work: Path, compile: bool
                  folder, extra)
 
 
+def arguments(doc: str, victims: str, device: str | None = None):
+    """The argument parser every benchmark part starts from: --out, --victims, --scale, --device, --data."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--victims", default=victims, help="comma-separated names of benchmarks/victims.py VICTIMS")
+    p.add_argument("--scale", choices=("real", "tiny"), default="real", help="tiny: small widths, same code")
+    p.add_argument("--device", default=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    p.add_argument("--data", type=Path, default=CARRY / "gue", help="GUE test splits as <task>/test.csv")
+    return p
+
+
 # -- data ----------------------------------------------------------------------------------------
 def load_examples(data_root: Path, task: str, n: int) -> list[Example]:
     return select_examples(read_labelled_csv(data_root / task / "test.csv", "test"), n, seed=0)
