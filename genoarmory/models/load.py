@@ -126,9 +126,10 @@ def load_classifier(folder: Path, num_labels: int, trust_remote_code: bool = Fal
 
 def _with_sdpa(from_pretrained, folder: Path, config: dict, kwargs: dict):
     """Load with PyTorch's scaled-dot-product attention where the architecture has it (fused kernels on
-    CUDA and CPU: on an H200, 1.07-1.24x the queries/s of the eager attention, issue 18); remote code keeps
-    its own attention (DNABERT-2's, models/families/dnabert2.py), and a built-in class without SDPA its
-    default."""
+    CUDA and CPU; transformers 4.57 already picks it by default, this keeps it so whatever the version's
+    default: on an H200 issue 18 measured 1.07-1.24x the eager queries/s, benchmarks/RESULTS.md run 5
+    1.00-1.01x at batch 4096); remote code keeps its own attention (DNABERT-2's,
+    models/families/dnabert2.py), and a built-in class without SDPA its default."""
     if config.get("auto_map"):
         return from_pretrained(folder, **kwargs)
     try:
