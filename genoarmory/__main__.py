@@ -7,8 +7,9 @@ Each command module exposes `main(argv) -> int`.
 
 from __future__ import annotations
 
-import importlib
 import sys
+
+from genoarmory.interrupts import run_command
 
 COMMANDS = {
     "train": ("genoarmory.commands.train", "fine-tune a classifier on a task"),
@@ -38,8 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"genoarmory: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[command][0])
-    return int(module.main(rest) or 0)
+    return run_command(COMMANDS[command][0], rest)  # Ctrl-C: one line, exit 130 (genoarmory/interrupts.py)
 
 
 if __name__ == "__main__":

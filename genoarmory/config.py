@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from genoarmory.errors import UserError, located
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 
 # Settings that say where a run lives or how it shows progress, not what it computes.
-LOCAL_KEYS = ("run_dir", "data_root", "cache_dir", "offline", "progress", "hydra")
+LOCAL_KEYS = ("run_dir", "overwrite", "data_root", "cache_dir", "offline", "progress", "hydra")
 
 # role -> the functions a config may name for it (dotted paths, exactly as conf/ writes them)
 ALLOWED: dict[str, frozenset[str]] = {
@@ -200,3 +201,21 @@ def data_config(data: dict):
     from omegaconf import OmegaConf
 
     return OmegaConf.create(data, flags={"allow_objects": False})
+
+
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]*$")
+
+
+def safe_part(name: str, what: str) -> str:
+    """`name` when it can be one component of a path under a folder we own (no '/', no '..', no
+    absolute path, no interpolation left over); else a UserError naming `what` (the config key)."""
+    text = str(name)
+    if not _SAFE.match(text) or text in (".", "..") or len(text) > 200:
+        raise UserError(f"{what}={text!r} cannot be used in a file name: use letters, digits and . _ + = @ - "
+                        "(no '/', no '..', at most 200 characters)")
+    return text
+
+
+def safe_parts(name: str, what: str) -> list[str]:
+    """A name that may hold '/' (a task such as motif/tata): each part must be a `safe_part`."""
+    return [safe_part(p, what) for p in str(name).split("/")]

@@ -28,7 +28,7 @@ from typing import Annotated, Any, Callable, Optional
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
-from genoarmory.config import ALLOWED, CONF_DIR, as_bool
+from genoarmory.config import ALLOWED, CONF_DIR, as_bool, safe_parts
 from genoarmory.errors import UserError
 
 # ---- values: each names what it allows, which is what a one-line error says --------------------------
@@ -66,6 +66,23 @@ def _textual(v) -> bool:
 # names, ids, paths: a number typed on the command line (`model.revision=1234567`) becomes its text
 Text = _value("a string", _textual, str)
 OptText = _value("null or a string", lambda v: v is None or _textual(v), lambda v: None if v is None else str(v))
+
+
+def _path_name(v, slashes: bool) -> bool:
+    """A name that becomes part of a path (the tiny cache, default run folders): config.safe_parts."""
+    if not _textual(v) or (not slashes and "/" in str(v)):
+        return False
+    try:
+        safe_parts(str(v), "name")
+    except UserError:
+        return False
+    return True
+
+
+# model/attack/defense names (one path part) and dataset names (parts joined by '/', as motif/tata)
+PATH_NAME = "a name of letters, digits and . _ + = @ - (it becomes part of a path: no '/', no '..')"
+Name = _value(PATH_NAME, lambda v: _path_name(v, False), str)
+TaskName = _value(PATH_NAME.replace("no '/', ", "parts joined by '/', "), lambda v: _path_name(v, True), str)
 Bool = _value("true or false", lambda v: isinstance(v, bool))
 PosInt = _value("a positive integer", lambda v: _int(v) and v > 0)
 OptPosInt = _nullable("a positive integer", lambda v: _int(v) and v > 0)
@@ -152,7 +169,7 @@ class TrainChanges(Node):
 # ---- model: by model.family ----------------------------------------------------------------------------
 
 class ModelBase(Node):
-    name: Text
+    name: Name
     path: OptText
     hub_id: OptText
     revision: OptText
@@ -214,7 +231,7 @@ TransformationNode, FilterNode = part("transformation"), part("filter")
 
 class Threat(Node):
     """conf/attack/_threat.yaml: the threat model every attack shares."""
-    name: Text
+    name: Name
     recipe: own("recipe")
     max_perturb_ratio: Ratio
     query_budget: OptPosInt
@@ -295,11 +312,11 @@ assert set(ATTACKS) == ALLOWED["recipe"]
 
 
 class NoDefense(Node):
-    name: Text
+    name: Name
 
 
 class Defense(Node):
-    name: Text
+    name: Name
     trainer: own("trainer")
     baseline_run: OptText
     max_clean: OptPosInt
@@ -336,7 +353,7 @@ assert set(DEFENSES) == ALLOWED["trainer"]
 
 
 class Dataset(Node):
-    name: Text
+    name: TaskName
     task: OptText = None
     split: Text
     limit: OptPosInt
@@ -367,6 +384,7 @@ DATASETS = {"genoarmory.data.fasta.load_fasta_task": FastaDataset,
 class RunSettings(Node):
     """conf/_run.yaml."""
     run_dir: OptText
+    overwrite: Bool
     data_root: Text
     cache_dir: OptText
     offline: Offline
@@ -607,11 +625,28 @@ def check_config(command: str, cfg) -> None:
                 cfg.hydra = hydra_node
     errors, changes = schema_errors(command, plain)
     if errors:
+        errors = _hide_resolved(errors, OmegaConf.to_container(cfg, resolve=False))
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
         raise UserError(errors[0] + more)
     with open_dict(cfg):
         for key, value in changes.items():
             OmegaConf.update(cfg, key, value, merge=False)
+
+
+def _hide_resolved(errors: list[str], raw: dict) -> list[str]:
+    """An error about a value that came from an interpolation (`model.name=${oc.env:HOME}`) names the
+    interpolation, not what it resolved to: an error line never prints an environment variable's value."""
+    out = []
+    for line in errors:
+        key = line.split("=", 1)[0] if "=" in line.split(":", 1)[0] else None
+        node = raw
+        for part_ in (key or "").split("."):
+            node = node.get(part_) if isinstance(node, dict) else None
+        if key and isinstance(node, str) and "${" in node:
+            line = f"{key} (from {node[:80]!r}): expected{line.split(': expected', 1)[1]}" if ": expected" in line \
+                else f"{key} (from {node[:80]!r}): not allowed"
+        out.append(line)
+    return out
 
 
 def composition_error(err: Exception) -> UserError:

@@ -9,13 +9,14 @@
    and ADFAR's detection head apply exactly as in `attack model.path=run_dir/model`), on the SAME
    examples: run_dir/records.jsonl and run_dir/summary.json, which adds `dsr` = 1 - asr, the
    undefended numbers, and the change.
+
+A run_dir holding results this defense did not make there (an `attack` run's records, a `train` run's
+model, a model defended under other settings) is refused before anything runs, unless `overwrite=true`;
+the defended model is staged and renamed into place (results/files.py), never written over a model.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -27,7 +28,9 @@ from genoarmory.data import evaluation_examples, load_task
 from genoarmory.defenses.common import training_hash
 from genoarmory.errors import UserError
 from genoarmory.metrics.registry import keys, shown
-from genoarmory.results import Run, run_lock, write_json_atomic
+from genoarmory.results import RECORDS, SUMMARY, Run, run_lock, staged_folder, write_json_atomic
+
+MARKER = "defense.json"  # beside run_dir/model: the settings it was defended under (a rerun reuses it)
 
 COMPARED = keys("compare")  # the metric registry's undefended -> defended comparison
 
@@ -74,31 +77,50 @@ def undefended_summary(cfg: DictConfig, run_dir: Path, task, examples) -> tuple[
     return summary, folder
 
 
+def finished_defense(cfg: DictConfig, run_dir: Path) -> dict | None:
+    """run_dir/defense.json when run_dir holds a model defended under these settings, else None."""
+    from genoarmory.results import read_json_object
+
+    marker = run_dir / MARKER
+    if not marker.exists() or not (run_dir / "model").is_dir():
+        return None
+    done = read_json_object(marker, "defense marker")
+    return done if done.get("training_hash") == training_hash(cfg) and isinstance(done.get("training"), dict) else None
+
+
+def refuse_foreign_results(cfg: DictConfig, run_dir: Path) -> None:
+    """Before anything runs: results in run_dir that this defense did not make there (a finished attack
+    run, a `train` run's model, a model defended under other settings) are kept unless overwrite=true."""
+    if finished_defense(cfg, run_dir) is not None or bool(cfg.overwrite):
+        return
+    found = [name for name in (RECORDS, SUMMARY, "model", MARKER) if (run_dir / name).exists()]
+    if found:
+        raise UserError(f"holds results this defense did not make here ({', '.join(found)}: an attack run, a trained "
+                        "model, or a model defended under other settings); pass overwrite=true to replace them, or "
+                        "choose another run_dir", str(run_dir))
+
+
 def defended_model(cfg: DictConfig, task, run_dir: Path) -> tuple[Path, dict]:
     """run_dir/model (trained now, or reused from a finished earlier run) and the training facts."""
     from genoarmory.defenses.common import load_context, save_defended
     from genoarmory.models.victim import pick_device
 
-    folder, marker, digest = run_dir / "model", run_dir / "defense.json", training_hash(cfg)
-    if marker.is_file():
-        done = json.loads(marker.read_text())
-        if done.get("training_hash") != digest:
-            raise UserError("holds a model defended under other settings; choose another run_dir or delete it",
-                            str(run_dir))
+    folder, marker = run_dir / "model", run_dir / MARKER
+    done = finished_defense(cfg, run_dir)
+    if done is not None:
         print(f"genoarmory: reusing the defended model in {folder}", flush=True)
         return folder, done["training"]
     trainer = own_callable(cfg.defense.trainer, "trainer")
-    for stale in ("records.jsonl", "summary.json"):  # attacks of an earlier model in this run_dir
-        (run_dir / stale).unlink(missing_ok=True)
     ctx = load_context(cfg, task, run_dir, pick_device(cfg.device))
     defended = trainer(ctx)
-    building = run_dir / ".model-building"
-    shutil.rmtree(building, ignore_errors=True)
-    save_defended(ctx, defended, building)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(building, folder)
+    # overwrite=true was given if anything of another model is here (refuse_foreign_results): its results go
+    marker.unlink(missing_ok=True)
+    for stale in (RECORDS, SUMMARY):
+        (run_dir / stale).unlink(missing_ok=True)
+    with staged_folder(folder, overwrite=True) as staging:
+        save_defended(ctx, defended, staging)
     training = {"clean_model": str(ctx.clean_folder.resolve()), **defended.info}
-    write_json_atomic(marker, {"training_hash": digest, "defense": plain_config(cfg)["defense"], "training": training})
+    write_json_atomic(marker, {"training_hash": training_hash(cfg), "defense": plain_config(cfg)["defense"], "training": training})
     return folder, training
 
 
@@ -112,6 +134,7 @@ def defend(cfg: DictConfig, run_dir: Path) -> dict:
     if not examples:
         raise UserError(f"no examples selected from {cfg.dataset.name} (split {cfg.dataset.split})")
     with run_lock(run_dir):
+        refuse_foreign_results(cfg, run_dir)
         return _defend(cfg, run_dir, task, examples)
 
 
@@ -131,7 +154,7 @@ def _defend(cfg: DictConfig, run_dir: Path, task, examples) -> dict:
     after["undefended"] = {**{k: before.get(k) for k in COMPARED}, "run_dir": str(before_dir),
                            "config_hash": before.get("config_hash")}
     after["change"] = {k: after[k] - before[k] for k in COMPARED if k in after and k in before}
-    write_json_atomic(run_dir / "summary.json", after)
+    write_json_atomic(run_dir / SUMMARY, after)
     print_summary(undefended, before_dir)
     print_summary(after, run_dir)
     print_comparison(before, after)

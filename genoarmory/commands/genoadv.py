@@ -90,6 +90,9 @@ def verify_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="where verify.json goes (default: FOLDER/verify.json)")
     p.add_argument("--fail-under", type=float, help="exit 1 when fewer than this percentage still fool")
     p.add_argument("--no-progress", action="store_true")
+    # only these flags enable them: a metrics.json or a row's victim_config saying so is ignored
+    p.add_argument("--trust-remote-code", action="store_true", help="run code the model folder ships (auto_map)")
+    p.add_argument("--allow-pickle", action="store_true", help="load pickle weights (weights-only unpickling)")
     return p
 
 
@@ -102,7 +105,8 @@ def verify(argv: list[str]) -> int:
         raise UserError("--model-name names the family of --model; give --model DIR too")
     report = verify_folder(args.folder, args.model, args.model_name, args.config, args.device,
                            args.batch_size if args.batch_size == "auto" else int(args.batch_size),
-                           show_progress=not args.no_progress)
+                           show_progress=not args.no_progress, trust_remote_code=args.trust_remote_code,
+                           allow_pickle=args.allow_pickle)
     print("\n".join(format_report(report)))
     out = args.out or args.folder / "verify.json"
     try:

@@ -2,7 +2,9 @@
 
 Writes run_dir/model/ (HF layout, safetensors: loads with AutoTokenizer /
 AutoModelForSequenceClassification and no project code) and run_dir/metrics.json
-(accuracy, f1, mcc, n_test on the test split).
+(accuracy, f1, mcc, n_test on the test split); tiny models also run_dir/mlm/. A run_dir that already
+holds a trained model is refused unless `overwrite=true`; the new model is trained in a staging folder
+and moved in only when complete (metrics.json last), so a failed or killed run leaves the old one whole.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from genoarmory.commands.common import seed_everything
 from genoarmory.commands.hydra_entry import run_hydra
 from genoarmory.config import plain_config
 from genoarmory.data import load_task
-from genoarmory.results import run_metadata, write_json_atomic
+from genoarmory.results import run_lock, run_metadata, write_json_atomic
+from genoarmory.results.files import staged_outputs
+
+OUTPUTS = ("model", "mlm", "metrics.json")  # metrics.json last: it says the run finished
 
 
 def train_hf(cfg: DictConfig, task, out: Path, device) -> dict:
@@ -45,13 +50,14 @@ def train(cfg: DictConfig, run_dir: Path) -> dict:
     seed_everything(int(cfg.seed))
     task = load_task(cfg)  # validates every input before anything is written
     device = pick_device(cfg.device)
-    if cfg.model.family == "tiny":
-        from genoarmory.models.tiny import train_tiny
+    with run_lock(run_dir), staged_outputs(run_dir, OUTPUTS, bool(cfg.overwrite)) as staging:
+        if cfg.model.family == "tiny":
+            from genoarmory.models.tiny import train_tiny
 
-        metrics = train_tiny(cfg, task, run_dir, device)
-    else:
-        metrics = train_hf(cfg, task, run_dir, device)
-    write_json_atomic(run_dir / "metrics.json", {**metrics, **run_metadata(plain_config(cfg), device)})
+            metrics = train_tiny(cfg, task, staging, device)
+        else:
+            metrics = train_hf(cfg, task, staging, device)
+        write_json_atomic(staging / "metrics.json", {**metrics, **run_metadata(plain_config(cfg), device)})
     print(json.dumps({k: metrics[k] for k in ("accuracy", "f1", "mcc", "n_test", "train_seconds")}))
     print(f"genoarmory: model saved to {run_dir / 'model'}")
     return metrics

@@ -26,9 +26,31 @@ COLUMNS = ["sequence", "label", "is_adversarial", "original_sequence", "victim",
            "victim_config", "targeted", "target_label", "adv_probs"]
 
 
-def transfer_model_config(model: Path, model_name: str | None) -> dict:
+def user_flags(model_config: dict, where: str, trust_remote_code: bool, allow_pickle: bool) -> dict:
+    """A model config read from a file (a `train` run's metrics.json, a GenoAdv row's victim_config) is
+    data: no interpolation or foreign `_target_` in it (config.check_data), and what it says about
+    trust_remote_code / allow_pickle is ignored: only the user's own flags (--trust-remote-code,
+    --allow-pickle) turn them on, never a file someone handed over."""
+    from genoarmory.config import check_data
+
+    if not isinstance(model_config, dict):
+        raise UserError("the model config must be a mapping", where)
+    check_data(model_config, where, "model")
+    return {**model_config, "trust_remote_code": bool(trust_remote_code), "allow_pickle": bool(allow_pickle)}
+
+
+def _metrics_model(path: Path) -> dict | None:
+    from genoarmory.results import read_json_object
+
+    config = read_json_object(path, "metrics file").get("config")
+    return config.get("model") if isinstance(config, dict) else None
+
+
+def transfer_model_config(model: Path, model_name: str | None, trust_remote_code: bool = False,
+                          allow_pickle: bool = False) -> dict:
     """Model config for `--model DIR`: conf/model/<model_name>.yaml, else the config saved by `train`
-    (DIR or its parent holding metrics.json), with path = the folder of weights."""
+    (DIR or its parent holding metrics.json), with path = the folder of weights; trust_remote_code and
+    allow_pickle are the user's flags only (`user_flags`)."""
     from genoarmory.config import CONF_DIR
 
     folder = model / "model" if (model / "model" / "config.json").is_file() else model
@@ -40,15 +62,16 @@ def transfer_model_config(model: Path, model_name: str | None) -> dict:
             raise UserError(f"--model-name: no conf/model/{model_name}.yaml")
         cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     else:
-        cfg = None
+        cfg, where = None, str(model)
         for metrics in (folder / "metrics.json", folder.parent / "metrics.json"):
             if metrics.is_file():
-                cfg = (json.loads(metrics.read_text()).get("config") or {}).get("model")
+                cfg, where = _metrics_model(metrics), str(metrics)
                 if cfg:
                     break
         if not cfg:
             raise UserError("--model: cannot tell which model family this is (no `train` metrics.json beside it); "
                             "add --model-name <conf/model name>, e.g. --model-name tiny-char", str(model))
+    cfg = user_flags(cfg, where, trust_remote_code, allow_pickle)
     cfg["path"] = str(folder.resolve())
     return cfg
 
@@ -62,8 +85,13 @@ def build_victim(model_config: dict, num_labels: int, device: str, batch_size, c
     return load_victim(cfg, Task("genoadv-verify", num_labels, {}))
 
 
-def source_model_config(victim_config: str, victim_path: str | None, revision: str | None) -> dict:
-    cfg = json.loads(victim_config)
+def source_model_config(victim_config: str, victim_path: str | None, revision: str | None, where: str = "victim_config",
+                        trust_remote_code: bool = False, allow_pickle: bool = False) -> dict:
+    try:
+        cfg = json.loads(victim_config)
+    except (TypeError, ValueError, RecursionError):
+        raise UserError("victim_config is not a JSON model config", where) from None
+    cfg = user_flags(cfg, where, trust_remote_code, allow_pickle)
     if victim_path and Path(victim_path).is_dir():
         cfg["path"] = victim_path
     elif cfg.get("family") == "tiny":
@@ -92,7 +120,10 @@ def score(victim, sequences: list[str], desc: str, show_progress: bool) -> np.nd
 
 def verify_folder(folder: Path, model: Path | None = None, model_name: str | None = None,
                   configs: list[str] | None = None, device: str = "auto", batch_size="auto", cache_dir=None,
-                  offline: bool = False, show_progress: bool = True) -> dict:
+                  offline: bool = False, show_progress: bool = True, trust_remote_code: bool = False,
+                  allow_pickle: bool = False) -> dict:
+    """`trust_remote_code`, `allow_pickle`: the user's own flags; nothing in the folder or beside the model
+    can turn them on (`user_flags`)."""
     from genoarmory.genoadv.runs import weights_digest
     from genoarmory.hub import default_cache_dir
 
@@ -103,7 +134,7 @@ def verify_folder(folder: Path, model: Path | None = None, model_name: str | Non
     unknown = sorted(set(configs or []) - set(available))
     if unknown:
         raise UserError(f"no config {', '.join(unknown)}; this GenoAdv has {', '.join(available)}", str(folder))
-    transfer = transfer_model_config(Path(model), model_name) if model else None
+    transfer = transfer_model_config(Path(model), model_name, trust_remote_code, allow_pickle) if model else None
     cache_dir = cache_dir or default_cache_dir()
     report = {"folder": str(folder.resolve()), "mode": "transfer" if transfer else "source victim",
               "model": transfer, "configs": {}}
@@ -123,7 +154,8 @@ def verify_folder(folder: Path, model: Path | None = None, model_name: str | Non
         for key, idx in groups.items():
             first = idx[0]
             cfg = transfer or source_model_config(rows["victim_config"][first], rows["victim_path"][first],
-                                                  rows["victim_revision"][first])
+                                                  rows["victim_revision"][first], f"{folder} ({config})",
+                                                  trust_remote_code, allow_pickle)
             vkey = json.dumps([cfg, num_labels], sort_keys=True)
             if vkey not in victims:
                 victims[vkey] = build_victim(cfg, num_labels, device, batch_size, cache_dir, offline)

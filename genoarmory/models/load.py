@@ -66,14 +66,29 @@ def hub_snapshot(cfg: DictConfig, repo_id: str) -> Path:
     return fetch(repo_id, "model", "main", cache_dir=cache_dir(cfg), offline=is_offline(cfg))
 
 
+# config.json sizes that must be positive integers when present (transformers would build a tensor with a
+# negative dimension from hidden_size=-5, or a model with no layers from num_hidden_layers=-1)
+SIZES = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size",
+         "max_position_embeddings", "num_labels", "n_layer", "d_model", "n_embd", "n_head")
+
+
 def read_config(folder: Path) -> dict:
     path = folder / "config.json"
     if not path.is_file():
         raise UserError("no config.json: not a Hugging Face model folder", str(folder))
     try:
-        return json.loads(path.read_text())
+        config = json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise UserError(f"broken config.json ({err.msg}, line {err.lineno})", str(path)) from None
+    except (OSError, UnicodeDecodeError, RecursionError) as err:
+        raise UserError(f"cannot read config.json ({type(err).__name__})", str(path)) from None
+    if not isinstance(config, dict):
+        raise UserError("config.json must hold a JSON object", str(path))
+    for key in SIZES:
+        value = config.get(key)
+        if key in config and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            raise UserError(f"{key}={value!r}: expected a positive integer", str(path))
+    return config
 
 
 def check_safety(folder: Path, config: dict, trust_remote_code: bool, allow_pickle: bool) -> None:
@@ -108,11 +123,22 @@ def load_classifier(folder: Path, num_labels: int, trust_remote_code: bool = Fal
         kwargs["num_labels"] = num_labels
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code, cache_dir=hub_cache_dir)
-        model = _with_sdpa(AutoModelForSequenceClassification.from_pretrained, folder, config, kwargs)
-    except (OSError, ValueError, KeyError) as err:
-        raise UserError(f"cannot load model: {str(err).splitlines()[0]}", str(folder)) from None
     except ImportError as err:  # the checkpoint's own code imports a package that is not installed (einops)
-        raise UserError(f"cannot run the model's code: {str(err).splitlines()[0]}", str(folder)) from None
+        raise UserError(f"cannot run the tokenizer's code: {_first_line(err)}", str(folder)) from None
+    except Exception as err:  # tokenizers raises a bare Exception for a malformed tokenizer.json
+        raise UserError(f"cannot load the tokenizer: {_first_line(err)}", str(folder)) from None
+    try:
+        model, info = _with_sdpa(AutoModelForSequenceClassification.from_pretrained, folder, config,
+                                 {**kwargs, "output_loading_info": True})
+    except ImportError as err:
+        raise UserError(f"cannot run the model's code: {_first_line(err)}", str(folder)) from None
+    except Exception as err:  # truncated safetensors (SafetensorError), wrong shapes (RuntimeError), ...
+        raise UserError(f"cannot load model: {_first_line(err)}", str(folder)) from None
+    if fine_tuned and info.get("missing_keys"):
+        # a classifier whose weights are not all in its files would run half random: not the model it claims
+        missing = sorted(info["missing_keys"])
+        raise UserError(f"cannot load model: {len(missing)} weight(s) missing from its files ({', '.join(missing[:3])}"
+                        f"{', ...' if len(missing) > 3 else ''})", str(folder))
     if code is not None:
         setattr(model, REMOTE_CODE, code)
     adapt(model, tokenizer, torch.device(device))
@@ -138,6 +164,11 @@ def _with_sdpa(from_pretrained, folder: Path, config: dict, kwargs: dict):
         if "sdpa" not in str(err).lower() and "scaled_dot_product" not in str(err).lower():
             raise
         return from_pretrained(folder, **kwargs)
+
+
+def _first_line(err: Exception) -> str:
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return (" ".join(lines[:2]) if lines else type(err).__name__)[:300]
 
 
 @dataclass

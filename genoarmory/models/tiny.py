@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -139,26 +136,32 @@ def cache_key(cfg: DictConfig) -> str:
 
 
 def cached_tiny_model(cfg: DictConfig, task: Task, device: torch.device) -> Path:
-    """Folder holding model/ and mlm/ for (model, dataset, train settings); trained on first use."""
+    """Folder holding model/ and mlm/ for (model, dataset, train settings); trained on first use.
+
+    One builder per cache entry: processes wanting the same entry (a sweep's jobs) take its lock in turn,
+    and the second finds the first one's model. The entry is built in a staging folder beside it and
+    renamed into place when complete; what a killed build left behind is swept by the next build of the
+    same entry (under the lock, so never a live build's folder)."""
+    from filelock import FileLock
+
+    from genoarmory.config import safe_part, safe_parts
+    from genoarmory.results.files import staged_folder
+
     root = cache_dir(cfg) / "tiny"
-    name = f"{cfg.model.name}-{str(cfg.dataset.name).replace('/', '-')}-{cache_key(cfg)}"
+    name = "-".join([safe_part(cfg.model.name, "model.name"), *safe_parts(cfg.dataset.name, "dataset.name"),
+                     cache_key(cfg)])
     for folder in (SHIPPED / name, root / name):
         if (folder / "metrics.json").exists():
             return folder
     folder = root / name
     root.mkdir(parents=True, exist_ok=True)
-    print(f"genoarmory: training embedded model {cfg.model.name} on {cfg.dataset.name} "
-          f"(first use; cached in {folder})", flush=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
-    try:
-        metrics = train_tiny(cfg, task, tmp, device)
-        try:
-            os.replace(tmp, folder)  # atomic: a concurrent job that finished first wins
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    with FileLock(str(root / f".{name}.lock")):
+        if (folder / "metrics.json").exists():  # built by another process while this one waited
+            return folder
+        print(f"genoarmory: training embedded model {cfg.model.name} on {cfg.dataset.name} "
+              f"(first use; cached in {folder})", flush=True)
+        with staged_folder(folder, overwrite=True) as staging:  # overwrite: an entry without metrics is unfinished
+            metrics = train_tiny(cfg, task, staging, device)
     print(f"genoarmory: {cfg.model.name} test accuracy {metrics['accuracy']:.3f}, MCC {metrics['mcc']:.3f} "
           f"({metrics['train_seconds']:.0f} s)", flush=True)
     return folder

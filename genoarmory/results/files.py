@@ -5,8 +5,13 @@
 - `staged_folder`: a folder built under a temporary name beside its target and renamed into place only
   when complete (a killed or failed build leaves the old folder, or nothing, and its `.staging-*`
   remains are swept by the next build of the same target).
-- `safe_part`: a name that becomes part of a path (model names, task names) must not climb out of the
-  folder it is joined to.
+- `staged_outputs`: several results of one command beside each other in a run folder (train's model/,
+  mlm/ and metrics.json) built in one staging folder and moved into place together, the marker that says
+  "finished" (metrics.json) removed first and put back last, so a kill midway never shows new weights
+  beside old metrics as a finished run.
+- `safe_part` (config.py): a name that becomes part of a path (model names, task names) must not climb
+  out of the folder it is joined to.
+A finished result is never replaced unless the caller passes `overwrite` (the user's `overwrite=true`).
 Files are written with the process umask (0644 for a default umask), the same for records, summaries,
 configs and models: a result that one file of the run may be read by, all may.
 """
@@ -15,12 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from genoarmory.config import safe_part, safe_parts  # noqa: F401  (re-exported: results.safe_part)
 from genoarmory.errors import UserError
 
 STAGING_PREFIX = ".staging-"
@@ -81,6 +86,45 @@ def sweep_staging(target: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+def _make_staging(parent: Path, name: str, where: Path) -> Path:
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}.", dir=parent))
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700: a shared cache must stay readable
+    except OSError as err:
+        raise UserError(f"cannot create a folder beside it ({err.strerror})", str(where)) from None
+    return staging
+
+
+def _fsync_tree(folder: Path) -> None:
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as f:
+                os.fsync(f.fileno())
+
+
+def _swap_in(new: Path, target: Path, aside: Path) -> None:
+    """Put `new` at `target`; an existing target is renamed to `aside` first and removed after, so a
+    kill between the renames leaves the old one under a `.staging-*` name, never a mixture."""
+    if target.exists() or target.is_symlink():
+        os.replace(target, aside)
+        os.replace(new, target)
+        _remove(aside)
+    else:
+        os.replace(new, target)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _refuse_existing(target: Path) -> None:
+    raise UserError("already exists; pass overwrite=true to replace it (or choose another folder)", str(target))
+
+
 @contextlib.contextmanager
 def staged_folder(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a fresh folder to fill; on success it replaces `target` (which must not exist unless
@@ -92,46 +136,48 @@ def staged_folder(target: str | Path, overwrite: bool = False) -> Iterator[Path]
     if target.is_symlink():
         raise UserError("is a symbolic link; GenoArmory does not write through links", str(target))
     if target.exists() and not overwrite:
-        raise UserError("already exists; pass --overwrite (or choose another folder) to replace it", str(target))
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_existing(target)
+    if target.parent.is_dir():
         sweep_staging(target)
-        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}.", dir=target.parent))
-        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700: a shared cache must stay readable
-    except OSError as err:
-        raise UserError(f"cannot create a folder beside it ({err.strerror})", str(target)) from None
+    staging = _make_staging(target.parent, target.name, target)
     try:
         yield staging
-        for folder, _, files in os.walk(staging):
-            for name in files:
-                with open(os.path.join(folder, name), "rb") as f:
-                    os.fsync(f.fileno())
-        if target.exists():
-            aside = Path(f"{staging}.old")
-            os.replace(target, aside)
-            os.replace(staging, target)
-            shutil.rmtree(aside, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+        _fsync_tree(staging)
+        _swap_in(staging, target, Path(f"{staging}.old"))
         _fsync_dir(target.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]*$")
-
-
-def safe_part(name: str, what: str) -> str:
-    """`name` when it can be one component of a path under a folder we own (no '/', no '..', no
-    absolute path, no interpolation left over); else a UserError naming `what` (the config key)."""
-    text = str(name)
-    if not _SAFE.match(text) or text in (".", "..") or len(text) > 200:
-        raise UserError(f"{what}={text!r} cannot be used in a file name: use letters, digits and . _ + = @ - "
-                        "(no '/', no '..', at most 200 characters)")
-    return text
-
-
-def safe_parts(name: str, what: str) -> list[str]:
-    """A name that may hold '/' (a task such as motif/tata): each part must be a `safe_part`."""
-    return [safe_part(p, what) for p in str(name).split("/")]
+@contextlib.contextmanager
+def staged_outputs(folder: str | Path, names: tuple[str, ...], overwrite: bool = False) -> Iterator[Path]:
+    """Yield a staging folder to write `names` (files or folders) into; on success each becomes
+    folder/<name>, the last of `names` (the marker saying the result is finished) removed first and put
+    in place last. Any of them existing already is refused unless `overwrite`; a name the new result
+    does not have is removed (no old mlm/ beside a new model/). On failure nothing in `folder` changes.
+    The caller holds the folder's run_lock, so remains of killed builds can be swept."""
+    folder = Path(folder)
+    for name in names:
+        if (folder / name).is_symlink():
+            raise UserError("is a symbolic link; GenoArmory does not write through links", str(folder / name))
+    existing = [name for name in names if (folder / name).exists()]
+    if existing and not overwrite:
+        raise UserError(f"already holds a finished result ({', '.join(existing)}); pass overwrite=true to replace "
+                        "it (or choose another run_dir)", str(folder))
+    sweep_staging(folder / "outputs")
+    staging = _make_staging(folder, "outputs", folder)
+    try:
+        yield staging
+        _fsync_tree(staging)
+        _remove(folder / names[-1])  # from here until the end the folder holds no finished result
+        for name in names:
+            if (staging / name).exists():
+                _swap_in(staging / name, folder / name, Path(f"{staging}.{name}.old"))
+            else:
+                _remove(folder / name)
+        _fsync_dir(folder)
+    except OSError as err:
+        raise UserError(f"cannot write the results ({err.strerror})", str(folder)) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
