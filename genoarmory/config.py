@@ -152,23 +152,38 @@ def _role(key: str, path: str) -> str:
     return "any"
 
 
+MAX_CONFIG_VALUES = 100_000  # a composed config holds a few hundred; YAML aliases can make billions
+
+
 def check_data(node: Any, where: str, path: str = "") -> None:
     """Refuse interpolations and foreign targets anywhere in a config read from a file (see module note)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            here = f"{path}.{key}" if path else str(key)
-            if key in TARGET_KEYS and (key == "_target_" or here in ("attack.recipe", "defense.trainer")):
-                role = _role(str(key), here)
-                if role == "any" or str(value) not in ALLOWED[role]:
-                    raise UserError(f"{here}={value!r} names code that is not one of GenoArmory's own; "
-                                    "a saved config is data and is refused", where)
-            check_data(value, where, here)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            check_data(value, where, f"{path}[{i}]")
-    elif isinstance(node, str) and "${" in node:
-        raise UserError(f"{path} holds an interpolation ({node[:60]!r}); a saved config is data and "
-                        "interpolations in it are refused", where)
+    count = 0
+
+    def walk(node: Any, path: str) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_CONFIG_VALUES:  # `a: &a [*b, *b, ...]` chains: refused, not walked for hours
+            raise UserError(f"holds over {MAX_CONFIG_VALUES} values (YAML aliases?): too large to be a config", where)
+        if isinstance(node, dict):
+            for key, value in node.items():
+                here = f"{path}.{key}" if path else str(key)
+                if key in TARGET_KEYS and (key == "_target_" or here in ("attack.recipe", "defense.trainer")):
+                    role = _role(str(key), here)
+                    if role == "any" or str(value) not in ALLOWED[role]:
+                        raise UserError(f"{here}={str(value)[:80]!r} names code that is not one of GenoArmory's own; "
+                                        "a saved config is data and is refused", where)
+                walk(value, here)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}[{i}]")
+        elif isinstance(node, str) and "${" in node:
+            raise UserError(f"{path} holds an interpolation ({node[:60]!r}); a saved config is data and "
+                            "interpolations in it are refused", where)
+
+    try:
+        walk(node, path)
+    except RecursionError:
+        raise UserError("nested too deeply to be a config", where) from None
 
 
 def load_saved_config(path: str | Path) -> dict:
