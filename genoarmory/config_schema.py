@@ -472,7 +472,7 @@ def signature_errors(node, role: str, prefix: str, offered: tuple[str, ...]) -> 
     if not isinstance(node, dict):
         return [f"{prefix}={node!r}: expected a mapping with a _target_"]
     target = node.get("_target_")
-    if target not in ALLOWED[role]:
+    if not _named(target, ALLOWED[role]):
         return [f"{prefix}._target_={target!r}: expected one of GenoArmory's own {role}s "
                 f"({', '.join(sorted(ALLOWED[role]))}); configs cannot name other code"]
     from genoarmory.config import own_callable
@@ -500,7 +500,8 @@ PART_OFFERED = ("victim", "cfg")  # what a recipe passes to every part
 def _parts(attack: dict) -> list[str]:
     """The attack's `_target_` parts (transformation, candidate_filter, transformations.<name>)."""
     nodes = {f"attack.{k}": attack[k] for k in ("transformation", "candidate_filter") if isinstance(attack.get(k), dict)}
-    nodes.update({f"attack.transformations.{k}": v for k, v in (attack.get("transformations") or {}).items()})
+    table = attack.get("transformations")
+    nodes.update({f"attack.transformations.{k}": v for k, v in (table.items() if isinstance(table, dict) else ())})
     errors = []
     for where, node in nodes.items():
         role = "filter" if where == "attack.candidate_filter" else "transformation"
@@ -539,6 +540,11 @@ def _type_text(hint) -> str:
     return str(hint).replace("typing.", "").replace("NoneType", "null").replace("pathlib.", "")
 
 
+def _named(value, table) -> bool:
+    """`value` is a key of `table` (a value from the command line may be a list or a mapping: never a key)."""
+    return isinstance(value, str) and value in table
+
+
 def schema_errors(command: str, config: dict) -> tuple[list[str], dict]:
     """(one line per problem, the normalised values to write back as {dotted key: value})."""
     config = {k: v for k, v in config.items() if k != "hydra"}
@@ -547,7 +553,7 @@ def schema_errors(command: str, config: dict) -> tuple[list[str], dict]:
     if command in ("train", "attack", "defend"):
         model = config.get("model") if isinstance(config.get("model"), dict) else {}
         family = model.get("family")
-        if family not in MODELS:
+        if not _named(family, MODELS):
             errors.append(f"model.family={family!r}: expected one of {' | '.join(MODELS)}")
         else:
             found["model"], more = _check(MODELS[family], model, "model")
@@ -555,12 +561,12 @@ def schema_errors(command: str, config: dict) -> tuple[list[str], dict]:
         dataset = config.get("dataset") if isinstance(config.get("dataset"), dict) else {}
         loader = dataset.get("loader")
         target = loader.get("_target_") if isinstance(loader, dict) else None
-        found["dataset"], more = _check(DATASETS.get(target, Dataset), dataset, "dataset")
+        found["dataset"], more = _check(DATASETS[target] if _named(target, DATASETS) else Dataset, dataset, "dataset")
         errors += more + signature_errors(loader, "loader", "dataset.loader", LOADER_OFFERED)
     if command in ("attack", "defend"):
         attack = config.get("attack") if isinstance(config.get("attack"), dict) else {}
         recipe = attack.get("recipe")
-        if recipe not in ATTACKS:
+        if not _named(recipe, ATTACKS):
             errors.append(f"attack.recipe={recipe!r}: expected one of GenoArmory's own recipes "
                           f"({', '.join(sorted(ATTACKS))}); configs cannot name other code")
         else:
@@ -571,7 +577,8 @@ def schema_errors(command: str, config: dict) -> tuple[list[str], dict]:
     if command == "defend":
         defense = config.get("defense") if isinstance(config.get("defense"), dict) else {}
         trainer = defense.get("trainer")
-        model_ = NoDefense if trainer is None and set(defense) <= {"name"} else DEFENSES.get(trainer)
+        model_ = (NoDefense if trainer is None and set(defense) <= {"name"}
+                  else DEFENSES[trainer] if _named(trainer, DEFENSES) else None)
         if model_ is None:
             errors.append(f"defense.trainer={trainer!r}: expected one of GenoArmory's own trainers "
                           f"({', '.join(sorted(DEFENSES))}); configs cannot name other code")
@@ -582,7 +589,7 @@ def schema_errors(command: str, config: dict) -> tuple[list[str], dict]:
 
 
 def _picked(attack: dict, key: str, table: str) -> list[str]:
-    if attack[key] in attack[table]:
+    if _named(attack[key], attack[table]):
         return []
     return [f"attack.{key}={attack[key]!r}: expected one of {' | '.join(attack[table])} (attack.{table})"]
 
