@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
+from test_security import ship_code  # a checkpoint with its own code that leaves a marker if it ever runs
 from genoarmory.errors import UserError
 from genoarmory.results import RECORDS, RecordWriter, read_records
 
@@ -96,16 +97,6 @@ def test_item1_yaml_alias_bombs_are_refused_not_walked(tmp_path):
 
 
 # ---- 2. genoadv verify never takes trust_remote_code (or allow_pickle) from a file
-
-def ship_code(folder: Path, marker: Path) -> None:
-    config = json.loads((folder / "config.json").read_text())
-    config["auto_map"] = {"AutoModelForSequenceClassification": "modeling_shipped.ShippedModel"}
-    (folder / "config.json").write_text(json.dumps(config))
-    (folder / "modeling_shipped.py").write_text(
-        f"open({str(marker)!r}, 'w').write('shipped code ran')\n"
-        "from transformers import BertForSequenceClassification\n"
-        "class ShippedModel(BertForSequenceClassification):\n    pass\n")
-
 
 def test_item2_verify_ignores_trust_remote_code_in_metrics_json(quick_tiny_model, tmp_path):
     from genoarmory.genoadv.verify import build_victim, transfer_model_config
