@@ -54,6 +54,7 @@ def transfer_model_config(model: Path, model_name: str | None, trust_remote_code
     from genoarmory.config import CONF_DIR
 
     folder = model / "model" if (model / "model" / "config.json").is_file() else model
+    where = str(model)
     if not (folder / "config.json").is_file():
         raise UserError("--model: no config.json here or in model/: not a model folder or `train` run", str(model))
     if model_name:
@@ -62,7 +63,7 @@ def transfer_model_config(model: Path, model_name: str | None, trust_remote_code
             raise UserError(f"--model-name: no conf/model/{model_name}.yaml")
         cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     else:
-        cfg, where = None, str(model)
+        cfg = None
         for metrics in (folder / "metrics.json", folder.parent / "metrics.json"):
             if metrics.is_file():
                 cfg, where = _metrics_model(metrics), str(metrics)
