@@ -360,6 +360,11 @@ def test_item11_records_jsonl_a_directory_and_deep_json_are_one_line(copied_run,
     (copied_run / "summary.json").write_text("[" * 100_000 + "]" * 100_000)
     assert run_cli("read", str(copied_run)) == 2
     assert "JSON nested too deeply" in one_line_error(capsys)
+    board = copied_run / "board"
+    (board / "data").mkdir(parents=True)
+    (board / "data" / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert run_cli("read", "leaderboard", "--board", str(board)) == 2
+    assert "deep.json: cannot read as JSON (RecursionError)" in one_line_error(capsys)
 
 
 def model_case(quick_tiny_model, tmp_path, change) -> Path:

@@ -125,6 +125,8 @@ def board_entries(data_dir: Path) -> list[dict]:
             data = json.loads(path.read_text())
         except json.JSONDecodeError as err:
             raise UserError(f"not valid JSON ({err.msg})", located(path, err.lineno)) from None
+        except (RecursionError, UnicodeDecodeError, OSError) as err:  # `[[[[...` 100k deep, binary, unreadable
+            raise UserError(f"cannot read as JSON ({type(err).__name__})", str(path)) from None
         for item in data if isinstance(data, list) else [data]:
             if isinstance(item, dict) and "model" in item:
                 entries.append(item)
