@@ -325,5 +325,8 @@ def test_int8_and_genoadv(trained, tmp_path, name, capsys):
     out = tmp_path / "genoadv"
     assert run_cli("genoadv", "build", f"runs=[{run}]", f"run_dir={out}", "progress=false") == 0
     capsys.readouterr()
-    assert run_cli("genoadv", "verify", str(out), "--no-progress", "--fail-under", "100") == 0
+    # the victim ships code: the row's victim_config saying trust_remote_code=true is not enough (issue #21)
+    assert run_cli("genoadv", "verify", str(out), "--no-progress") == 2
+    assert "rerun with --trust-remote-code" in capsys.readouterr().err
+    assert run_cli("genoadv", "verify", str(out), "--no-progress", "--fail-under", "100", "--trust-remote-code") == 0
     assert "(100.00 %)" in capsys.readouterr().out

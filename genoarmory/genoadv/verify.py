@@ -159,7 +159,11 @@ def verify_folder(folder: Path, model: Path | None = None, model_name: str | Non
                                                   trust_remote_code, allow_pickle)
             vkey = json.dumps([cfg, num_labels], sort_keys=True)
             if vkey not in victims:
-                victims[vkey] = build_victim(cfg, num_labels, device, batch_size, cache_dir, offline)
+                try:
+                    victims[vkey] = build_victim(cfg, num_labels, device, batch_size, cache_dir, offline)
+                except UserError as err:  # name verify's own flags, not the config keys they set
+                    raise UserError(err.message.replace("model.trust_remote_code=true", "--trust-remote-code")
+                                    .replace("model.allow_pickle=true", "--allow-pickle"), err.where) from None
             victim = victims[vkey]
             results.append(_score_group(victim, rows, idx, cfg, config, transfer is not None, show_progress,
                                         weights_digest))
