@@ -161,6 +161,7 @@ class ModelBase(Node):
     max_length: PosInt
     quantize: choice("int8", "int8-dynamic", "int8-weight-only", "int8-torch-ao", nullable=True)
     compile: FalseOrAuto = False  # models/compiled.py
+    rc: choice("none", "average")  # models/rc_average.py RC_MODES
     mlm: OptText = None
     train: Optional[TrainChanges] = None
 
@@ -226,6 +227,7 @@ class Threat(Node):
         isinstance(v, str) and "/" not in v and (CONF_DIR / "model" / f"{v}.yaml").is_file()))
     targeted: Bool
     target_label: OptNonNegInt
+    goal: choice("one_strand", "both_strands")  # attacks/strands.py GOALS
     parallel: OptAutoOrPosInt = None   # examples the engine steps together (attacks/engine.py)
 
 

@@ -96,6 +96,14 @@ def diff_edits(original: str, changed: str) -> list[Edit]:
     return [(i, a, b) for i, (a, b) in enumerate(zip(original, changed)) if a != b]
 
 
+_COMPLEMENT = str.maketrans("ACGTNRYSWKMBDHV", "TGCANYRSWMKVHDB")  # IUPAC codes complement to their own kind
+
+
+def reverse_complement(sequence: str) -> str:
+    """The other strand, read 5' to 3' (N stays N; IUPAC codes map to their complements)."""
+    return sequence.translate(_COMPLEMENT)[::-1]
+
+
 def gc_content(sequence: str) -> float:
     if not sequence:
         return 0.0
