@@ -115,6 +115,18 @@ METRICS: tuple[Metric, ...] = (
            _s("report", "table", "compare")),
     Metric("n_rc_checked", "examples with the reverse strand scored", "{}",
            "records carrying rc_probs (rc_consistency's denominator)", None, _s()),
+    Metric("smoothed_acc", "smoothed accuracy (majority vote)", "{:.3f}",
+           "certify: accuracy of the smoothed classifier's vote on n0 noisy copies (no abstention)", "higher",
+           _s("report", "table")),
+    *(Metric(f"certified_acc_r{r}", f"certified accuracy, radius {r}", "{:.3f}",
+             f"certify: examples predicted correctly and certified against every change of <= {r} bases "
+             "(Lee et al. 2019's certificate on a Clopper-Pearson bound; per example with prob. >= 1 - alpha)",
+             "higher", _s("report", "table")) for r in range(4)),
+    Metric("abstain_rate", "abstained (bound <= 1/2)", "{:.3f}",
+           "certify: examples whose vote's lower bound did not exceed 1/2", "lower", _s("report")),
+    Metric("mean_certified_radius", "mean certified radius", "{:.2f}",
+           "certify: certified Hamming radius of correct examples (0 when wrong or abstained; capped at the "
+           "largest radius asked)", "higher", _s("report", "table")),
     Metric("n_examples", "examples (attacked)", "{}", "examples selected (of them attacked: originally correct)",
            None, _s("report", "table"), render=_examples),
     Metric("n_attacked", "attacked examples", "{}", "originally-correct examples (ASR's denominator)", None, _s()),
