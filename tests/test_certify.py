@@ -97,3 +97,37 @@ def test_certify_command_writes_rebuildable_certificates(tmp_path):
         assert r["radius"] == certified_radius(clopper_pearson_lower(r["count"], r["n"], 0.001), 0.1, 3)
     assert run_cli("read", str(out)) == 0
     assert run_cli("certify", "defense=at", f"run_dir={tmp_path / 'bad'}") == 2
+
+
+@pytest.mark.slow
+def test_no_attack_succeeds_within_the_certified_radius(tmp_path):
+    """The embedded default smoothed at p=0.05: every query attack, budgeted at each certified example's own
+    radius, fails against the smoothed victim; BERT-Attack with a few more edits does succeed on the same
+    examples (at this noise a planted TATA box survives the vote), so the check could have failed."""
+    from genoarmory.attacks.run import attack_examples
+    from genoarmory.defenses.certify import certify_examples
+
+    noise, limit = 0.05, 24
+    _, task, victim, examples = embedded_default(limit)
+    examples = [e for e in examples if e.label == 0]  # at this noise only negatives have votes this sure
+    rows = certify_examples(smoothed(victim, noise, 16, 0), examples, 32, 600, 0.05, 3)
+    by_id = {e.id: e for e in examples}
+    certified = [(by_id[r["id"]], r["radius"]) for r in rows if r["prediction"] == r["label"] and r["radius"] >= 1]
+    assert certified, f"no certified examples to test anything: {rows}"
+    length = len(examples[0].sequence)
+
+    def attack(name: str, edits: int, queries: int, group, out: str):
+        cfg, _, _, _ = embedded_default(limit, [f"attack={name}", "attack.preserve=none", f"attack.query_budget={queries}",
+                                                f"attack.max_perturb_ratio={edits / length}"])
+        victim_ = smoothed(victim, noise, 16, 0)  # the attacked smoothed victim, cache of its own
+        records, _ = attack_examples(cfg, victim_, group, tmp_path / out, out, task)
+        return [r for r in records if r.succeeded]
+
+    everyone = [e for e, _ in certified]
+    assert attack("bertattack", 10, 300, everyone, "beyond"), "BERT-Attack never fooled the smoothed victim even " \
+        "with 10 edits: the check below would have no teeth"
+    for name in ("bertattack", "random", "textfooler"):
+        for radius in sorted({r for _, r in certified}):
+            group = [e for e, r in certified if r == radius]
+            wins = attack(name, radius, 60, group, f"{name}-{radius}")
+            assert not wins, f"{name} broke the certificate at radius {radius}: {wins[0].to_json()}"
