@@ -15,6 +15,7 @@ COMMANDS = {
     "attack": ("genoarmory.commands.attack", "attack a victim; write records.jsonl + summary.json"),
     "defend": ("genoarmory.commands.defend", "train a defended victim, then attack it again"),
     "certify": ("genoarmory.commands.certify", "certified accuracy of a randomly smoothed victim per Hamming radius"),
+    "corrupt": ("genoarmory.commands.corrupt", "accuracy and MCC under seeded sequencing-error profiles"),
     "genoadv": ("genoarmory.commands.genoadv", "build / verify the GenoAdv adversarial dataset"),
     "download": ("genoarmory.commands.download", "fetch GenoAdv, GUE or a model from the hub (or --source)"),
     "leaderboard": ("genoarmory.leaderboard.cli", "add run summaries as entries; build the static site"),

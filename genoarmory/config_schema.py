@@ -410,6 +410,24 @@ class DefendCommand(TrainCommand):
     defense: dict
 
 
+CORRUPTIONS = ("illumina", "nanopore", "n_mask", "truncate")  # data/corruptions.py PROFILES (a test checks)
+
+
+def _profiles(v) -> bool:
+    return isinstance(v, dict) and bool(v) and all(
+        k in CORRUPTIONS and isinstance(sev, list) and sev and all(_num(x) and 0 <= x <= 1 for x in sev)
+        for k, sev in v.items())
+
+
+class Corruption(Node):
+    profiles: _value("a mapping of illumina | nanopore | n_mask | truncate to lists of severities in [0, 1]",
+                     _profiles)
+
+
+class CorruptCommand(TrainCommand):
+    corruption: Corruption
+
+
 class CertifyCommand(TrainCommand):
     defense: dict
 
@@ -429,7 +447,7 @@ class LeaderboardBuild(Node):
 
 
 COMMANDS: dict[str, type[Node]] = {"attack": AttackCommand, "defend": DefendCommand, "train": TrainCommand,
-                                   "certify": CertifyCommand,
+                                   "certify": CertifyCommand, "corrupt": CorruptCommand,
                                    "genoadv": GenoAdvBuild, "leaderboard": LeaderboardBuild}
 
 
@@ -548,7 +566,7 @@ def schema_errors(command: str, config: dict) -> tuple[list[str], dict]:
     config = {k: v for k, v in config.items() if k != "hydra"}
     top, errors = _check(COMMANDS[command], config, "")
     found: dict[str, Node] = {"": top} if top is not None else {}
-    if command in ("train", "attack", "defend", "certify"):
+    if command in ("train", "attack", "defend", "certify", "corrupt"):
         model = config.get("model") if isinstance(config.get("model"), dict) else {}
         family = model.get("family")
         if family not in MODELS:

@@ -127,6 +127,16 @@ METRICS: tuple[Metric, ...] = (
     Metric("mean_certified_radius", "mean certified radius", "{:.2f}",
            "certify: certified Hamming radius of correct examples (0 when wrong or abstained; capped at the "
            "largest radius asked)", "higher", _s("report", "table")),
+    Metric("corrupted_acc_mean", "accuracy under corruptions (mean)", "{:.3f}",
+           "corrupt: mean accuracy over every sequencing-error profile and severity (data/corruptions.py)",
+           "higher", _s("report", "table")),
+    Metric("corrupted_acc_worst", "accuracy under the worst corruption", "{:.3f}",
+           "corrupt: the lowest accuracy over profiles and severities", "higher", _s("report", "table")),
+    Metric("corrupted_valid_acc_mean", "accuracy under corruptions, true label kept", "{:.3f}",
+           "corrupt: mean accuracy over the corrupted reads whose true label survived (a truncated read that lost "
+           "its motif is a negative: the model may be right to change its answer)", "higher", _s("report", "table")),
+    Metric("corrupted_mcc_mean", "MCC under corruptions (mean)", "{:.3f}",
+           "corrupt: mean MCC over every profile and severity", "higher", _s("report", "table")),
     Metric("n_examples", "examples (attacked)", "{}", "examples selected (of them attacked: originally correct)",
            None, _s("report", "table"), render=_examples),
     Metric("n_attacked", "attacked examples", "{}", "originally-correct examples (ASR's denominator)", None, _s()),
