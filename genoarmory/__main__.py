@@ -21,6 +21,7 @@ COMMANDS = {
     "leaderboard": ("genoarmory.leaderboard.cli", "add run summaries as entries; build the static site"),
     "read": ("genoarmory.commands.read", "print a run's or the leaderboard's metrics"),
     "visualize": ("genoarmory.commands.visualize", "plot where a run's edits landed"),
+    "transfer": ("genoarmory.commands.transfer", "transfer matrix: every run's successes against every run's model"),
     "merge": ("genoarmory.commands.merge", "merge sharded attack runs into one summary"),
 }
 
