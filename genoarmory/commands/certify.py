@@ -16,12 +16,11 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from genoarmory.commands.common import seed_everything
+from genoarmory.commands.common import evaluation_summary, seeded_selection
 from genoarmory.commands.hydra_entry import run_hydra
 from genoarmory.config import plain_config
-from genoarmory.data import evaluation_examples, load_task
 from genoarmory.errors import UserError
-from genoarmory.results import CONFIG, SUMMARY, run_lock, run_metadata, write_json_atomic, write_text_atomic
+from genoarmory.results import CONFIG, SUMMARY, run_lock, write_json_atomic, write_text_atomic
 
 CERTIFICATES = "certificates.jsonl"
 
@@ -48,27 +47,19 @@ def certify(cfg: DictConfig, run_dir: Path) -> dict:
 
     if cfg.defense.name != "smoothing":
         raise UserError(f"certify needs defense=smoothing (got defense={cfg.defense.name})")
-    seed_everything(int(cfg.seed))
-    task = load_task(cfg)
-    examples = evaluation_examples(cfg, task)
-    if not examples:
-        raise UserError(f"no examples selected from {cfg.dataset.name} (split {cfg.dataset.split})")
+    task, examples = seeded_selection(cfg)
     d, radii = cfg.defense, [int(r) for r in cfg.defense.radii]
     started = time.perf_counter()
     with run_lock(run_dir):
         smooth = smoothed_victim(cfg, task)
-        config = plain_config(cfg)
-        meta = run_metadata(config, smooth.device)
         bar = progress(len(examples), "certify", bool(cfg.progress))
         rows = certify_examples(smooth, examples, int(d.n0), int(d.n), float(d.alpha), max(radii), bar)
         bar.close()
         lines = "".join(json.dumps(r) + "\n" for r in rows)
         write_text_atomic(run_dir / CERTIFICATES, lines)
         write_text_atomic(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
-        summary = {**certified_summary(rows, radii), "model": smooth.info, "attack": {"name": "certify"},
-                   "dataset": {k: config["dataset"].get(k) for k in ("name", "split", "limit", "seed", "shard")},
-                   "defense": config["defense"], "seed": config["seed"], "flags": [],
-                   "wall_seconds": round(time.perf_counter() - started, 3), **meta}
+        summary = evaluation_summary(certified_summary(rows, radii), plain_config(cfg), smooth, "certify",
+                                     time.perf_counter() - started)
         write_json_atomic(run_dir / SUMMARY, summary)
     print_summary(summary)
     print(f"certificates: {run_dir / CERTIFICATES}   summary: {run_dir / SUMMARY}")

@@ -18,15 +18,13 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from genoarmory.commands.common import seed_everything
+from genoarmory.commands.common import evaluation_summary, seeded_selection
 from genoarmory.commands.hydra_entry import run_hydra
 from genoarmory.config import plain_config
-from genoarmory.data import evaluation_examples, load_task
 from genoarmory.data.corruptions import corrupt
 from genoarmory.data.oracles.check import resolve_check
-from genoarmory.errors import UserError
 from genoarmory.metrics.compute import classification_metrics
-from genoarmory.results import CONFIG, SUMMARY, run_lock, run_metadata, write_json_atomic, write_text_atomic
+from genoarmory.results import CONFIG, SUMMARY, run_lock, write_json_atomic, write_text_atomic
 
 ROWS = "corruptions.jsonl"
 CLEAN = "clean"
@@ -88,24 +86,17 @@ def corrupt_command(cfg: DictConfig, run_dir: Path) -> dict:
     from genoarmory.analysis.curves import plot_corruption_curves
     from genoarmory.models.load import load_victim
 
-    seed_everything(int(cfg.seed))
-    task = load_task(cfg)
-    examples = evaluation_examples(cfg, task)
-    if not examples:
-        raise UserError(f"no examples selected from {cfg.dataset.name} (split {cfg.dataset.split})")
+    task, examples = seeded_selection(cfg)
     started = time.perf_counter()
     profiles = OmegaConf.to_container(cfg.corruption.profiles, resolve=True)
     with run_lock(run_dir):
         victim = load_victim(cfg, task)
         check = resolve_check(task.oracles, "auto")
         rows = corrupted_rows(victim, examples, profiles, int(cfg.seed), check)
-        config = plain_config(cfg)
         write_text_atomic(run_dir / ROWS, "".join(json.dumps(r) + "\n" for r in rows))
         write_text_atomic(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
-        summary = {**corruption_summary(rows), "label_check": check.describe(), "model": victim.info, "attack": {"name": "corruption"},
-                   "dataset": {k: config["dataset"].get(k) for k in ("name", "split", "limit", "seed", "shard")},
-                   "defense": {"name": "none"}, "seed": config["seed"], "flags": [],
-                   "wall_seconds": round(time.perf_counter() - started, 3), **run_metadata(config, victim.device)}
+        summary = evaluation_summary({**corruption_summary(rows), "label_check": check.describe()},
+                                     plain_config(cfg), victim, "corruption", time.perf_counter() - started)
         write_json_atomic(run_dir / SUMMARY, summary)
         plot_corruption_curves(summary["corruptions"], summary["origin_acc"], summary["clean_mcc"], run_dir,
                                f"{victim.name} · {cfg.dataset.name}")
