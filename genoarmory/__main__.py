@@ -1,7 +1,8 @@
 """`python -m genoarmory <command> [overrides]` — the entry point only dispatches.
 
-Hydra commands (train, attack, defend, genoadv build) compose conf/ and take overrides;
-the file-oriented ones (read, visualize, merge, leaderboard, download, genoadv verify) take plain arguments.
+Hydra commands (train, attack, defend, certify, corrupt, genoadv build) compose conf/ and take overrides;
+the file-oriented ones (read, visualize, merge, transfer, leaderboard, download, genoadv verify) take plain
+arguments.
 Each command module exposes `main(argv) -> int`.
 """
 
