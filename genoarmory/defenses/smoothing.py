@@ -47,6 +47,7 @@ class SmoothedVictim(Victim):
         super().__init__(base.model, base.encoder, base.name, base.device, base.batch_size,
                          {**base.info, "smoothing": {"noise": noise, "votes": votes, "seed": seed}})
         self.noise, self.votes, self.seed = float(noise), int(votes), int(seed)
+        self.compiled = base.compiled  # model.compile's forward, when the base victim has one
         self.inner_batch = self.batch_size  # the base classifier's batch; a query holds `votes` of its rows
         self.batch_size = max(1, self.batch_size // self.votes)
 
@@ -61,7 +62,9 @@ class SmoothedVictim(Victim):
     def plain(self) -> Victim:
         """The base classifier as an unsmoothed victim."""
         info = {k: v for k, v in self.info.items() if k != "smoothing"}
-        return Victim(self.model, self.encoder, self.name, self.device, self.inner_batch, info)
+        out = Victim(self.model, self.encoder, self.name, self.device, self.inner_batch, info)
+        out.compiled = self.compiled
+        return out
 
     def logits(self, sequences: list[str], exact: bool = False) -> torch.Tensor:
         """log of the vote fractions (`submit`'s softmax of them gives the fractions back)."""
