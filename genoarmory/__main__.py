@@ -1,7 +1,8 @@
 """`python -m genoarmory <command> [overrides]` — the entry point only dispatches.
 
-Hydra commands (train, attack, defend, genoadv build) compose conf/ and take overrides;
-the file-oriented ones (read, visualize, merge, leaderboard, download, genoadv verify) take plain arguments.
+Hydra commands (train, attack, defend, certify, corrupt, genoadv build) compose conf/ and take overrides;
+the file-oriented ones (read, visualize, merge, transfer, leaderboard, download, genoadv verify) take plain
+arguments.
 Each command module exposes `main(argv) -> int`.
 """
 
@@ -15,11 +16,14 @@ COMMANDS = {
     "train": ("genoarmory.commands.train", "fine-tune a classifier on a task"),
     "attack": ("genoarmory.commands.attack", "attack a victim; write records.jsonl + summary.json"),
     "defend": ("genoarmory.commands.defend", "train a defended victim, then attack it again"),
+    "certify": ("genoarmory.commands.certify", "certified accuracy of a randomly smoothed victim per Hamming radius"),
+    "corrupt": ("genoarmory.commands.corrupt", "accuracy and MCC under seeded sequencing-error profiles"),
     "genoadv": ("genoarmory.commands.genoadv", "build / verify the GenoAdv adversarial dataset"),
     "download": ("genoarmory.commands.download", "fetch GenoAdv, GUE or a model from the hub (or --source)"),
     "leaderboard": ("genoarmory.leaderboard.cli", "add run summaries as entries; build the static site"),
     "read": ("genoarmory.commands.read", "print a run's or the leaderboard's metrics"),
     "visualize": ("genoarmory.commands.visualize", "plot where a run's edits landed"),
+    "transfer": ("genoarmory.commands.transfer", "transfer matrix: every run's successes against every run's model"),
     "merge": ("genoarmory.commands.merge", "merge sharded attack runs into one summary"),
 }
 

@@ -52,6 +52,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "genoarmory.defenses.at.train",
         "genoarmory.defenses.freelb.train",
         "genoarmory.defenses.adfar.train",
+        "genoarmory.defenses.smoothing.train",
     }),
     "transformation": frozenset({  # attack.transformation(s): what proposes candidate edits
         "genoarmory.attacks.recipes.parts.mlm_proposals",

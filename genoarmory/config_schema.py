@@ -178,6 +178,7 @@ class ModelBase(Node):
     max_length: PosInt
     quantize: choice("int8", "int8-dynamic", "int8-weight-only", "int8-torch-ao", nullable=True)
     compile: FalseOrAuto = False  # models/compiled.py
+    rc: choice("none", "average")  # models/rc_average.py RC_MODES
     mlm: OptText = None
     train: Optional[TrainChanges] = None
 
@@ -243,6 +244,7 @@ class Threat(Node):
         isinstance(v, str) and "/" not in v and (CONF_DIR / "model" / f"{v}.yaml").is_file()))
     targeted: Bool
     target_label: OptNonNegInt
+    goal: choice("one_strand", "both_strands")  # attacks/strands.py GOALS
     parallel: OptAutoOrPosInt = None   # examples the engine steps together (attacks/engine.py)
 
 
@@ -345,8 +347,23 @@ class ADFAR(Defense):
     rare_below: NonNegNum
 
 
+def _radii(v) -> bool:
+    return isinstance(v, list) and bool(v) and all(_int(r) and 0 <= r <= 64 for r in v)
+
+
+class Smoothing(Defense):
+    """conf/defense/smoothing.yaml (defenses/smoothing.py, certificate.py)."""
+    noise: _value("a number with 0 < noise < 0.75", lambda v: _num(v) and 0 < v < 0.75)
+    augment: NonNegInt
+    votes: PosInt
+    n0: PosInt
+    n: PosInt
+    alpha: _value("a number with 0 < alpha < 0.5", lambda v: _num(v) and 0 < v < 0.5)
+    radii: _value("a non-empty list of Hamming radii 0..64", _radii)
+
+
 DEFENSES = {"genoarmory.defenses.at.train": AT, "genoarmory.defenses.freelb.train": FreeLB,
-            "genoarmory.defenses.adfar.train": ADFAR}
+            "genoarmory.defenses.adfar.train": ADFAR, "genoarmory.defenses.smoothing.train": Smoothing}
 assert set(DEFENSES) == ALLOWED["trainer"]
 
 # ---- dataset: the selection keys, plus what its loader takes --------------------------------------------
@@ -411,6 +428,28 @@ class DefendCommand(TrainCommand):
     defense: dict
 
 
+CORRUPTIONS = ("illumina", "nanopore", "n_mask", "truncate")  # data/corruptions.py PROFILES (a test checks)
+
+
+def _profiles(v) -> bool:
+    return isinstance(v, dict) and bool(v) and all(
+        k in CORRUPTIONS and isinstance(sev, list) and sev and all(_num(x) and 0 <= x <= 1 for x in sev)
+        for k, sev in v.items())
+
+
+class Corruption(Node):
+    profiles: _value("a mapping of illumina | nanopore | n_mask | truncate to lists of severities in [0, 1]",
+                     _profiles)
+
+
+class CorruptCommand(TrainCommand):
+    corruption: Corruption
+
+
+class CertifyCommand(TrainCommand):
+    defense: dict
+
+
 class GenoAdvBuild(Node):
     runs: _value("a run folder or a list of them", lambda v: _textual(v) or (
         isinstance(v, list) and all(_textual(x) for x in v)), lambda v: [str(x) for x in v] if isinstance(v, list) else str(v))
@@ -426,6 +465,7 @@ class LeaderboardBuild(Node):
 
 
 COMMANDS: dict[str, type[Node]] = {"attack": AttackCommand, "defend": DefendCommand, "train": TrainCommand,
+                                   "certify": CertifyCommand, "corrupt": CorruptCommand,
                                    "genoadv": GenoAdvBuild, "leaderboard": LeaderboardBuild}
 
 
@@ -550,7 +590,7 @@ def schema_errors(command: str, config: dict) -> tuple[list[str], dict]:
     config = {k: v for k, v in config.items() if k != "hydra"}
     top, errors = _check(COMMANDS[command], config, "")
     found: dict[str, Node] = {"": top} if top is not None else {}
-    if command in ("train", "attack", "defend"):
+    if command in ("train", "attack", "defend", "certify", "corrupt"):
         model = config.get("model") if isinstance(config.get("model"), dict) else {}
         family = model.get("family")
         if not _named(family, MODELS):
@@ -574,7 +614,7 @@ def schema_errors(command: str, config: dict) -> tuple[list[str], dict]:
             errors += more + (_parts(attack) if not more else [])
             if not more and recipe == RECIPES + "textattack_search.build":
                 errors += _picked(attack, "search", "searches") + _picked(attack, "transformation", "transformations")
-    if command == "defend":
+    if command in ("defend", "certify"):
         defense = config.get("defense") if isinstance(config.get("defense"), dict) else {}
         trainer = defense.get("trainer")
         model_ = (NoDefense if trainer is None and set(defense) <= {"name"}

@@ -79,6 +79,19 @@ def encode_bases(sequences: Sequence[str]) -> np.ndarray:
     return _CODE[raw].reshape(len(sequences), -1)
 
 
+_LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
+
+
+def substitution_noise(sequence: str, p: float, copies: int, rng: np.random.Generator) -> list[str]:
+    """`copies` noisy copies of `sequence`: every base independently replaced, with probability p, by one of
+    the other three (uniformly); N stays N."""
+    codes = np.repeat(encode_bases([sequence]), copies, axis=0)
+    hit = (rng.random(codes.shape) < p) & (codes < 4)
+    shifted = (codes + rng.integers(1, 4, size=codes.shape, dtype=np.uint8)) % 4
+    codes = np.where(hit, shifted, codes)
+    return [row.tobytes().decode() for row in _LETTERS[codes]]
+
+
 def apply_edits(sequence: str, edits: Iterable[Edit]) -> str:
     """Apply substitutions; each edit's reference base must match (guards against stale edit lists)."""
     chars = list(sequence)
@@ -94,6 +107,14 @@ def diff_edits(original: str, changed: str) -> list[Edit]:
     if len(original) != len(changed):
         raise ValueError("substitution-only diff needs equal lengths")
     return [(i, a, b) for i, (a, b) in enumerate(zip(original, changed)) if a != b]
+
+
+_COMPLEMENT = str.maketrans("ACGTNRYSWKMBDHV", "TGCANYRSWMKVHDB")  # IUPAC codes complement to their own kind
+
+
+def reverse_complement(sequence: str) -> str:
+    """The other strand, read 5' to 3' (N stays N; IUPAC codes map to their complements)."""
+    return sequence.translate(_COMPLEMENT)[::-1]
 
 
 def gc_content(sequence: str) -> float:

@@ -6,12 +6,14 @@ origin_acc, after_attack_acc, asr, average_queries, dsr), `label_check` (which o
 preservation: data/oracles/check.py), `model` (name and the resolved local path of the weights), `attack`,
 `dataset` (the selection: name, split, limit, seed, shard, num_labels), `defense`, `budget`, `seed`,
 `config` (the full composed config), `config_hash`, `versions`, `commit`, `device`, `date`, `flags`
-(e.g. clean accuracy near chance), `motif_enrichment` (where the successes' edits fell)."""
+(e.g. clean accuracy near chance), `motif_enrichment` (where the successes' edits fell), `strand` (whether
+the task is strand-agnostic, so whether rc_consistency is a requirement: data/strands.py)."""
 
 from __future__ import annotations
 
 import warnings
 
+from genoarmory.data.strands import strand_note
 from genoarmory.metrics.compute import attack_metrics
 from genoarmory.results.records import AttackRecord
 
@@ -23,8 +25,8 @@ def build_summary(records: list[AttackRecord], num_labels: int, config: dict, me
     """`config` is the composed config (plain data); `meta` comes from results.run_metadata; `label_check`
     is the LabelCheck's description (which oracle judged label preservation, and whether it was enforced)."""
     verifiable = bool((label_check or {}).get("verifiable", False))
-    metrics = attack_metrics(records, num_labels, verifiable)
     attack = dict(config.get("attack", {}))
+    metrics = attack_metrics(records, num_labels, verifiable, bool(attack.get("targeted", False)))
     dataset = {k: config.get("dataset", {}).get(k) for k in SELECTION_KEYS}
     dataset["num_labels"] = num_labels
     summary = {
@@ -41,6 +43,7 @@ def build_summary(records: list[AttackRecord], num_labels: int, config: dict, me
         **meta,
     }
     summary.update(_enrichment(records))
+    summary["strand"] = strand_note(str(dataset["name"] or ""))
     for flag in summary["flags"]:
         warnings.warn(f"{model_info.get('name')} on {dataset['name']}: {flag} "
                       f"(clean accuracy {summary['origin_acc']:.3f}); its ASR says little about robustness")

@@ -249,6 +249,7 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
         with span(observer, "engine.filter"):
             lane.active = _answer_filters(lane.active, finished)
         self_check(victim, finished)  # its passes are the victim's own spans
+        made = []
         for a, outcome in finished:
             record = make_record(a.example, outcome, len(a.seen), time.perf_counter() - a.started,
                                  spec.name, seed, config_hash)
@@ -256,6 +257,9 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
                 for key, value in spec.label_check.record_fields(record.sequence, record.adv_sequence).items():
                     setattr(record, key, value)
             done[a.index] = record
+            made.append(record)
+        for annotate in spec.annotators if made else ():
+            annotate(made)
         _launch(victim, lane)
 
     lanes_ = [_Lane(size) for size in lane_sizes(parallel, victim, lanes)]

@@ -4,7 +4,8 @@ Builds the configured attack for `victim`, resolves the task's label check (`att
 data/oracles/check.py) and, when it is enforced, adds it to the threat model as a constraint of the search;
 opens (or resumes) out_dir/records.jsonl — every record found there is checked against this run's config
 hash, its selected examples and the task's labels — runs the engine and returns the records of `examples`,
-in order, with the label check that judged them.
+in order, with the label check that judged them. Every record also carries the victim's answer on the
+reverse strand, and `attack.goal=both_strands` pairs every query with it (attacks/strands.py).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from genoarmory.attacks.constraints.protected import names_spans
 from genoarmory.attacks.engine import run_attack
 from genoarmory.attacks.model_oracle import model_oracle
 from genoarmory.attacks.recipes import build_attack
+from genoarmory.attacks.search import greedy_search
+from genoarmory.attacks.strands import ReverseStrand, both_strands
 from genoarmory.data.example import Example, Task
 from genoarmory.data.oracles.check import LabelCheck, resolve_check
+from genoarmory.errors import UserError
 from genoarmory.results import CONFIG, AttackRecord, RecordWriter, write_text_atomic
 
 
@@ -46,6 +50,12 @@ def attack_examples(cfg, victim, examples: list[Example], out_dir: Path, config_
     check = check or label_check(cfg, task)
     spec = build_attack(victim, cfg)
     spec.label_check = check
+    spec.annotators.append(ReverseStrand(victim))
+    if cfg.attack.get("goal", "one_strand") == "both_strands":
+        if cfg.attack.recipe.endswith("textattack_search.build"):
+            raise UserError("attack.goal=both_strands needs one of the engine's own searches: TextAttack scores "
+                            "candidates in its own loop, which cannot be paired with the other strand")
+        spec.search = both_strands(spec.search or greedy_search)
     if check.enforced:
         spec.threat.constraints.append(PreservesLabel(check))
     if cfg.attack.get("protected", None) == "meta":

@@ -82,6 +82,8 @@ class AttackSpec:
     target_label: int | None = None
     search: Callable | None = None
     label_check: LabelCheck | None = None  # the task's label check (attacks/run.py sets it); records carry it
+    # called with each engine step's finished records (attacks/strands.py: the reverse strand's answers)
+    annotators: list[Callable] = field(default_factory=list)
 
 
 @dataclass

@@ -68,6 +68,7 @@ def training_hash(cfg: DictConfig) -> str:
     """What defines the defended weights (not the evaluation subset, quantization or the baseline run)."""
     config = plain_config(cfg)
     config["model"].pop("quantize", None)
+    config["model"].pop("rc", None)
     config["defense"].pop("baseline_run", None)
     for key in ("split", "limit", "seed", "shard"):
         config["dataset"].pop(key, None)

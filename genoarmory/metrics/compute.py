@@ -45,7 +45,8 @@ def near_chance(accuracy: float, labels: Iterable[int], num_labels: int) -> bool
     return accuracy < chance_level(labels, num_labels) + CHANCE_MARGIN
 
 
-def attack_metrics(records: list[AttackRecord], num_labels: int, label_verifiable: bool = True) -> dict:
+def attack_metrics(records: list[AttackRecord], num_labels: int, label_verifiable: bool = True,
+                   targeted: bool = False) -> dict:
     """Summary metrics from AttackRecords (field names kept from the reference where they exist)."""
     n = len(records)
     labels = [r.label for r in records]
@@ -72,6 +73,7 @@ def attack_metrics(records: list[AttackRecord], num_labels: int, label_verifiabl
     }
     out.update(white_box_metrics(attacked))
     out.update(label_metrics(records, attacked, success, label_verifiable))
+    out.update(strand_metrics(records, attacked, success, targeted))
     out["flags"] = ["clean accuracy near chance"] if n and near_chance(out["origin_acc"], labels, num_labels) else []
     return out
 
@@ -116,4 +118,29 @@ def white_box_metrics(attacked: list[AttackRecord]) -> dict:
     graded = [r.gradient_queries for r in attacked if r.gradient_queries is not None]
     if graded:
         out["average_gradient_queries"] = float(np.mean(graded))
+    return out
+
+
+def strand_metrics(records: list[AttackRecord], attacked: list[AttackRecord], success: list[AttackRecord],
+                   targeted: bool = False) -> dict:
+    """The reverse strand (records' rc_probs / adv_rc_probs, attacks/strands.py), where records carry it.
+
+    `rc_consistency`: fraction of examples whose prediction on the reverse complement of the original is
+    the prediction on the original. `rc_prob_gap`: mean total-variation distance between the two answers
+    (|p - p'| of the positive class on a binary task). `both_strands_asr`: successes that fool the model on
+    the reverse complement of their adversarial sequence as well (the same wrong class when targeted, any
+    wrong class otherwise) / originally-correct examples; equal to `asr` under attack.goal=both_strands."""
+    out: dict = {}
+    paired = [r for r in records if r.rc_probs is not None]
+    if paired:
+        forward = np.asarray([r.clean_probs for r in paired])
+        reverse = np.asarray([r.rc_probs for r in paired])
+        out["rc_consistency"] = float((forward.argmax(1) == reverse.argmax(1)).mean())
+        out["rc_prob_gap"] = float(0.5 * np.abs(forward - reverse).sum(1).mean())
+        out["n_rc_checked"] = len(paired)
+    if attacked and all(r.adv_rc_probs is not None for r in success):
+        def fooled(r: AttackRecord) -> bool:
+            other = int(np.argmax(r.adv_rc_probs))
+            return other == r.adv_pred if targeted else other != r.label
+        out["both_strands_asr"] = sum(fooled(r) for r in success) / len(attacked)
     return out

@@ -24,7 +24,7 @@ from genoarmory.models.families.code import RemoteCode
 from genoarmory.models.saving import REMOTE_CODE
 from genoarmory.models.tiny_tokenizers import TOKENIZATION
 from genoarmory.models.victim import Victim, pick_device
-from genoarmory.models.wrappers import apply_wrapper
+from genoarmory.models.wrappers import apply_victim_wrapper, apply_wrapper
 
 
 
@@ -202,7 +202,8 @@ def load_model(cfg: DictConfig, task: Task) -> LoadedModel:
 
 def load_victim(cfg: DictConfig, task: Task) -> Victim:
     """The victim an attack runs on: the loaded classifier, inside the wrapper its folder names (a defense's
-    detector, say), quantized when model.quantize asks."""
+    detector, or a victim-level wrapper such as randomized smoothing), quantized when model.quantize asks,
+    scored on both strands when model.rc=average."""
     m = cfg.model
     loaded = load_model(cfg, task)
     model = apply_wrapper(loaded.model, loaded.folder)
@@ -211,5 +212,13 @@ def load_victim(cfg: DictConfig, task: Task) -> Victim:
 
         model = quantize(model, str(m.quantize), pick_device(cfg.device))
     info = {"name": m.name, "path": str(loaded.folder.resolve()), "quantize": m.get("quantize")}
-    return Victim(model, loaded.encoder, m.name, pick_device(cfg.device), cfg.batch_size, info,
-                  compile=m.get("compile", False))
+    victim = apply_victim_wrapper(Victim(model, loaded.encoder, m.name, pick_device(cfg.device), cfg.batch_size, info,
+                                         compile=m.get("compile", False)), loaded.folder)
+    if m.get("rc", "none") == "average":
+        from genoarmory.models.rc_average import rc_averaged
+
+        if type(victim) is not Victim:
+            raise UserError(f"model.rc=average cannot wrap a {type(victim).__name__} (its folder names its own "
+                            "victim wrapper)", str(loaded.folder))
+        victim = rc_averaged(victim)
+    return victim

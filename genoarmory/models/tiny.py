@@ -132,6 +132,7 @@ def cache_key(cfg: DictConfig) -> str:
     relevant["model"].pop("path", None)
     relevant["model"].pop("quantize", None)
     relevant["model"].pop("compile", None)  # how queries run on CUDA, not what is trained
+    relevant["model"].pop("rc", None)  # how the trained model is scored, not what is trained
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:12]
 
 

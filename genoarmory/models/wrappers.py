@@ -18,11 +18,19 @@ from genoarmory.errors import UserError
 
 WRAPPER_FILE = "genoarmory_wrapper.json"
 _WRAPPERS: dict[str, Callable[[torch.nn.Module, Path], torch.nn.Module]] = {}
+# wrappers of the whole victim (the sequences it is asked about), not of the network: randomized smoothing
+# perturbs nucleotides before tokenization, which a module over token ids cannot do
+_VICTIM_WRAPPERS: dict[str, Callable] = {}
 
 
 def register_wrapper(name: str, wrap: Callable[[torch.nn.Module, Path], torch.nn.Module]) -> None:
     """`wrap(classifier, folder) -> model`: rebuilds the saved wrapper around the loaded classifier."""
     _WRAPPERS[name] = wrap
+
+
+def register_victim_wrapper(name: str, wrap: Callable) -> None:
+    """`wrap(victim, folder) -> Victim`: rebuilds a saved victim-level wrapper around the loaded victim."""
+    _VICTIM_WRAPPERS[name] = wrap
 
 
 def write_wrapper_file(folder: Path, name: str) -> None:
@@ -44,11 +52,17 @@ def saved_wrapper(folder: Path) -> str | None:
 
 def apply_wrapper(model: torch.nn.Module, folder: Path) -> torch.nn.Module:
     name = saved_wrapper(folder)
-    if name is None:
+    if name is None or name in _VICTIM_WRAPPERS:
         return model
     if name not in _WRAPPERS:
-        known = ", ".join(sorted(_WRAPPERS)) or "none registered"
+        known = ", ".join(sorted(_WRAPPERS | _VICTIM_WRAPPERS)) or "none registered"
         raise UserError(f"the model is wrapped by {name!r}, which is not one of the wrappers this process knows "
                         f"({known}); load it through `python -m genoarmory` or import genoarmory.defenses first",
                         str(folder))
     return _WRAPPERS[name](model, Path(folder))
+
+
+def apply_victim_wrapper(victim, folder: Path):
+    """The victim inside the victim-level wrapper its folder names (unchanged for none or a model wrapper)."""
+    name = saved_wrapper(folder)
+    return victim if name not in _VICTIM_WRAPPERS else _VICTIM_WRAPPERS[name](victim, Path(folder))

@@ -14,7 +14,9 @@ One JSON object per line of run_dir/records.jsonl. Fields (0-based positions, ha
   meta                           the task's ground truth for the example (motif spans, source line)
 and, only where they apply: white-box fields (PGD's embedding-space outcome, gradient passes); the label
 check of a success (`adv_oracle_label`, `label_preserved`, `element_changes`: a success counts as valid only
-when the true label survives); `skip_reason` of a skipped example.
+when the true label survives); `skip_reason` of a skipped example; the other strand (`rc_probs`: the
+victim's answer on the reverse complement of `sequence`; `adv_rc_probs`: on the reverse complement of
+`adv_sequence`, successes only), each from a fresh pass apart from the search (attacks/strands.py).
 
 `from_json` is strict: a record read back (resume, merge, GenoAdv, the leaderboard) is checked field by
 field, and its success must be re-verifiable without a model (its edits rebuild its adversarial sequence,
@@ -44,7 +46,7 @@ class RecordError(ValueError):
     """A record that does not hold together; the message names the field."""
 
 
-def _probs(values) -> list[float]:
+def round_probs(values) -> list[float]:
     return [round(float(p), 6) for p in values]
 
 
@@ -79,6 +81,9 @@ class AttackRecord:
     label_preserved: bool | None = None  # did the checked signature (oracle label or elements) survive?
     element_changes: list[str] | None = None  # label-defining elements destroyed (-) or created (+)
     skip_reason: str | None = None  # skipped examples: misclassified | already_target (targeted attacks)
+    # the reverse strand (attacks/strands.py): not queries of the search, not counted in `queries`
+    rc_probs: list[float] | None = None  # the victim's answer on reverse_complement(sequence)
+    adv_rc_probs: list[float] | None = None  # ... on reverse_complement(adv_sequence), successes only
 
     @property
     def attacked(self) -> bool:
@@ -134,6 +139,11 @@ class AttackRecord:
                 raise RecordError(f"{name}={getattr(self, name)} is not a class of a {classes}-class task")
         if len(self.clean_probs) != classes or len(self.adv_probs) != classes:
             raise RecordError(f"clean_probs/adv_probs must hold {classes} probabilities")
+        for name in ("rc_probs", "adv_rc_probs"):
+            if getattr(self, name) is not None and len(getattr(self, name)) != classes:
+                raise RecordError(f"{name} must hold {classes} probabilities")
+        if self.adv_rc_probs is not None and not self.succeeded:
+            raise RecordError("only a success carries adv_rc_probs")
         if not 0.0 <= self.perturbation_rate <= 1.0:
             raise RecordError(f"perturbation_rate={self.perturbation_rate} is outside [0, 1]")
         if self.succeeded:
@@ -184,8 +194,8 @@ def _check(name: str, value):
         if value is None and name == "embedding_delta_norm":
             return None
         _need(name, _is_num(value) and value >= 0, "a finite non-negative number", value)
-    elif name in ("clean_probs", "adv_probs", "embedding_probs"):
-        if value is None and name == "embedding_probs":
+    elif name in ("clean_probs", "adv_probs", "embedding_probs", "rc_probs", "adv_rc_probs"):
+        if value is None and name in ("embedding_probs", "rc_probs", "adv_rc_probs"):
             return None
         _need(name, isinstance(value, list) and all(_is_num(p) and 0 <= p <= 1 for p in value),
               "a list of probabilities", value)
@@ -223,10 +233,10 @@ def make_record(example, outcome, queries: int, seconds: float, attack: str, see
     final = outcome.adv_probs if outcome.adv_probs is not None else outcome.clean_probs
     return AttackRecord(
         id=example.id, label=example.label, sequence=example.sequence,
-        clean_pred=int(outcome.clean_probs.argmax()), clean_probs=_probs(outcome.clean_probs),
+        clean_pred=int(outcome.clean_probs.argmax()), clean_probs=round_probs(outcome.clean_probs),
         status=Status(outcome.status),
         adv_sequence=outcome.adv_sequence if success else None,
-        adv_pred=int(final.argmax()), adv_probs=_probs(final),
+        adv_pred=int(final.argmax()), adv_probs=round_probs(final),
         edits=[tuple(e) for e in outcome.edits] if success else [],
         queries=queries if outcome.queries is None else outcome.queries,
         perturbation_rate=len(outcome.edits) / len(example.sequence) if success else 0.0,
