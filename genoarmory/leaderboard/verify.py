@@ -41,7 +41,8 @@ def recomputed_metrics(run: Run, summary: dict) -> dict:
                         str(run.path / "records.jsonl"))
     verifiable = bool((summary.get("label_check") or {}).get("verifiable", False))
     metrics = attack_metrics(records, num_labels, verifiable)
-    if "dsr" in summary:
+    defended = ((summary.get("defense") or {}).get("name") or "none") != "none"
+    if defended or summary.get("dsr") is not None:
         metrics["dsr"] = 1.0 - (metrics["valid_asr"] if metrics.get("valid_asr") is not None else metrics["asr"])
     return metrics
 
