@@ -279,34 +279,6 @@ def test_add_errors_are_one_line(tmp_path, capsys):
     assert "summary.json:1" in err and err.count("\n") == 1
 
 
-def fake_records(n: int = 24, seed: int = 0):
-    """AttackRecords shaped as the engine writes them (records.jsonl), with a planted motif span each."""
-    import random
-
-    from genoarmory.results import AttackRecord
-
-    rng = random.Random(seed)
-    records = []
-    for i in range(n):
-        sequence = "".join(rng.choice("ACGT") for _ in range(100))
-        label, status = i % 2, ("skipped", "success", "success", "failed")[i % 4]
-        edits = [[p, sequence[p], "A" if sequence[p] != "A" else "C"] for p in sorted(rng.sample(range(100), 3))] \
-            if status == "success" else []
-        adv = list(sequence)
-        for p, _, alt in edits:
-            adv[p] = alt
-        clean_pred = label if status != "skipped" else 1 - label
-        records.append(AttackRecord.from_json({
-            "id": f"test:{i}", "label": label, "sequence": sequence, "clean_pred": clean_pred,
-            "clean_probs": [0.3, 0.7] if clean_pred else [0.7, 0.3], "status": status,
-            "adv_sequence": "".join(adv) if edits else None, "adv_pred": 1 - label if status == "success" else clean_pred,
-            "adv_probs": [0.5, 0.5], "edits": edits, "queries": 1 if status == "skipped" else 40 + i,
-            "perturbation_rate": len(edits) / 100, "seconds": 0.1, "attack": "random", "seed": 42,
-            "config_hash": "0" * 16, "meta": {"motif_spans": [[40, 47, "MA0108.3"]], "motif_strands": ["+"]},
-        }))
-    return records
-
-
 def test_add_reads_what_the_attack_command_writes(tmp_path, capsys):
     """Contract with genoarmory.summary: a summary built by the attack command's own code, from the default
     composed config, is accepted under the board's protocol and its numbers land unchanged in the entry."""
@@ -319,7 +291,7 @@ def test_add_reads_what_the_attack_command_writes(tmp_path, capsys):
     from genoarmory.results import write_records
 
     config = OmegaConf.to_container(compose(["attack=random", "model=tiny-char"]), resolve=True)
-    records = fake_records()
+    records = make_records(n=24, correct=18, success=12)
     summary = build_summary(records, 2, config, run_metadata(config, "cpu"),
                             {"name": "tiny-char", "path": str(tmp_path / "model")})
     run = tmp_path / "run"

@@ -123,107 +123,44 @@
     return { bg: "hsl(8, 78%, " + light + "%)", fg: light < 58 ? "#fff" : "#1a1a1a" };
   }
 
-  function drawHeatmaps(shown) {
-    var byDefense = {};
-    shown.forEach(function (r) {
-      var d = r.v[DEFENSE];
-      (byDefense[d] = byDefense[d] || []).push(r);
-    });
-    var defenses = Object.keys(byDefense).sort(function (a, b) {
-      return (a === "none" ? "" : a).localeCompare(b === "none" ? "" : b);
-    });
-    var frag = document.createDocumentFragment();
-    if (!defenses.length) frag.appendChild(el("p", "No entries match the filters.", "muted"));
-    defenses.forEach(function (defense) {
-      var cells = {}, models = {}, attacks = {};
-      byDefense[defense].forEach(function (r) {
-        var rowKey = r.v[SOURCE] + "\u0000" + r.v[MODEL];
-        models[rowKey] = [r.v[MODEL], r.v[SOURCE]];
-        attacks[r.v[ATTACK]] = true;
-        if (r.v[ASR] === null) return;
-        var key = rowKey + "\u0000" + r.v[ATTACK];
-        var c = cells[key] = cells[key] || { sum: 0, n: 0, flagged: 0 };
-        c.sum += r.v[ASR];
-        c.n += 1;
-        if (r.flags.length) c.flagged += 1;
-      });
-      var attackList = Object.keys(attacks).sort();
-      var modelKeys = Object.keys(models).sort(function (a, b) {  // verified first, then by model
-        return (models[a][1] === "verified" ? "0" : "1").concat(models[a][0])
-          .localeCompare((models[b][1] === "verified" ? "0" : "1").concat(models[b][0]));
-      });
-      var wrap = el("div", null, "heatmap scroll");
-      var table = el("table", null, "heat");
-      table.dataset.defense = defense;
-      table.appendChild(el("caption", "defense: " + defense));
-      var head = el("tr");
-      head.appendChild(el("th", "model (source)"));
-      attackList.forEach(function (a) { head.appendChild(el("th", a)); });
-      table.appendChild(el("thead")).appendChild(head);
-      var body = el("tbody");
-      modelKeys.forEach(function (mk) {
-        var tr = el("tr");
-        var th = el("th");
-        th.setAttribute("scope", "row");
-        th.appendChild(document.createTextNode(models[mk][0] + " "));
-        th.appendChild(badge(models[mk][1]));
-        tr.appendChild(th);
-        attackList.forEach(function (a) {
-          var c = cells[mk + "\u0000" + a];
-          var td = el("td", c ? (100 * c.sum / c.n).toFixed(1) + "%" : "—", "cell");
-          if (c) {
-            var colour = heat(c.sum / c.n);
-            td.style.backgroundColor = colour.bg;
-            td.style.color = colour.fg;
-            td.title = "mean ASR over " + c.n + " task" + (c.n === 1 ? "" : "s") +
-              (c.flagged ? "; " + c.flagged + " of them flagged (e.g. clean accuracy near chance): read with care" : "");
-            td.appendChild(el("small", "n=" + c.n + (c.flagged ? " · ⚑" + c.flagged : "")));
-            if (2 * c.flagged >= c.n) td.classList.add("flagged");  // mostly suspect entries: outline it
-          }
-          tr.appendChild(td);
-        });
-        body.appendChild(tr);
-      });
-      table.appendChild(body);
-      wrap.appendChild(table);
-      frag.appendChild(wrap);
-    });
-    heatmaps.replaceChildren(frag);
-  }
-
   function diverging(d) {  // negative (the defense lowered the attack's success) blue, positive red
     var t = Math.min(1, Math.abs(d) / 0.5), light = 96 - 50 * t;
     return { bg: (d < 0 ? "hsl(212, 70%, " : "hsl(8, 78%, ") + light + "%)", fg: light < 60 ? "#fff" : "#1a1a1a" };
   }
 
-  function effectMatches(r, f) {
-    var keys = ["model", "task", "attack", "defense", "source"];
-    for (var i = 0; i < keys.length; i++) if (f[keys[i]] && r[keys[i]] !== f[keys[i]]) return false;
-    if (f.flagged === "none" && r.flagged) return false;
-    if (f.flagged === "only" && !r.flagged) return false;
-    return true;
-  }
+  var ASR_MAP = { caption: "defense: ", cls: "heat", empty: "No entries match the filters.",
+    text: function (m) { return (100 * m).toFixed(1) + "%"; }, colour: heat, what: "mean ASR" };
+  var EFFECT_MAP = { caption: "defense: ", suffix: " — change of the attack's success", cls: "heat diverging",
+    empty: "No defended entry with an undefended twin matches the filters.",
+    text: function (m) { return (m < 0 ? "−" : "+") + Math.abs(100 * m).toFixed(1) + " pt"; }, colour: diverging,
+    what: "mean change" };
 
-  function drawDefenseHeatmaps() {
-    var shown = effects.filter(function (r) { return effectMatches(r, state.filters); });
+  // One heatmap per defense: rows model (source, verified first), columns attack, each cell the mean of
+  // `value` over the items (tasks) that fall in it. items: {model, source, attack, defense, value, flagged}.
+  function drawHeatGrid(container, items, kind) {
     var byDefense = {};
-    shown.forEach(function (r) { (byDefense[r.defense] = byDefense[r.defense] || []).push(r); });
+    items.forEach(function (r) { (byDefense[r.defense] = byDefense[r.defense] || []).push(r); });
+    var defenses = Object.keys(byDefense).sort(function (a, b) {
+      return (a === "none" ? "" : a).localeCompare(b === "none" ? "" : b);
+    });
     var frag = document.createDocumentFragment();
-    var defenses = Object.keys(byDefense).sort();
-    if (!defenses.length) frag.appendChild(el("p", "No defended entry with an undefended twin matches the filters.", "muted"));
+    if (!defenses.length) frag.appendChild(el("p", kind.empty, "muted"));
     defenses.forEach(function (defense) {
       var cells = {}, models = {}, attacks = {};
       byDefense[defense].forEach(function (r) {
-        var mk = r.source + "\u0000" + r.model;
-        models[mk] = [r.model, r.source];
+        var rowKey = (r.source === "verified" ? "0" : "1") + r.model + "\u0000" + r.source;
+        models[rowKey] = [r.model, r.source];
         attacks[r.attack] = true;
-        var c = cells[mk + "\u0000" + r.attack] = cells[mk + "\u0000" + r.attack] || { sum: 0, n: 0, flagged: 0 };
-        c.sum += r.d; c.n += 1; if (r.flagged) c.flagged += 1;
+        if (r.value === null) return;
+        var c = cells[rowKey + "\u0000" + r.attack] = cells[rowKey + "\u0000" + r.attack] || { sum: 0, n: 0, flagged: 0 };
+        c.sum += r.value;
+        c.n += 1;
+        if (r.flagged) c.flagged += 1;
       });
       var attackList = Object.keys(attacks).sort();
-      var table = el("table", null, "heat diverging");
+      var table = el("table", null, kind.cls);
       table.dataset.defense = defense;
-      table.appendChild(el("caption", "defense: " + defense + " — change of the attack's success"));
+      table.appendChild(el("caption", kind.caption + defense + (kind.suffix || "")));
       var head = el("tr");
       head.appendChild(el("th", "model (source)"));
       attackList.forEach(function (a) { head.appendChild(el("th", a)); });
@@ -237,15 +174,16 @@
         tr.appendChild(th);
         attackList.forEach(function (a) {
           var c = cells[mk + "\u0000" + a];
-          var td = el("td", c ? ((c.sum / c.n < 0 ? "−" : "+") + Math.abs(100 * c.sum / c.n).toFixed(1) + " pt") : "—", "cell");
+          var td = el("td", c ? kind.text(c.sum / c.n) : "—", "cell");
           if (c) {
-            var colour = diverging(c.sum / c.n);
+            var colour = kind.colour(c.sum / c.n);
             td.style.backgroundColor = colour.bg;
             td.style.color = colour.fg;
             td.dataset.value = JSON.stringify(c.sum / c.n);
-            td.title = "mean change over " + c.n + " task" + (c.n === 1 ? "" : "s") + (c.flagged ? "; " + c.flagged + " flagged" : "");
+            td.title = kind.what + " over " + c.n + " task" + (c.n === 1 ? "" : "s") +
+              (c.flagged ? "; " + c.flagged + " of them flagged (e.g. clean accuracy near chance): read with care" : "");
             td.appendChild(el("small", "n=" + c.n + (c.flagged ? " · ⚑" + c.flagged : "")));
-            if (2 * c.flagged >= c.n) td.classList.add("flagged");
+            if (2 * c.flagged >= c.n) td.classList.add("flagged");  // mostly suspect entries: outline it
           }
           tr.appendChild(td);
         });
@@ -256,7 +194,27 @@
       wrap.appendChild(table);
       frag.appendChild(wrap);
     });
-    defenseMaps.replaceChildren(frag);
+    container.replaceChildren(frag);
+  }
+
+  function drawHeatmaps(shown) {
+    drawHeatGrid(heatmaps, shown.map(function (r) {
+      return { model: r.v[MODEL], source: r.v[SOURCE], attack: r.v[ATTACK], defense: r.v[DEFENSE], value: r.v[ASR],
+               flagged: r.flags.length > 0 };
+    }), ASR_MAP);
+  }
+
+  function effectMatches(r, f) {
+    for (var i = 0; i < KEYS.length; i++) if (f[KEYS[i]] && r[KEYS[i]] !== f[KEYS[i]]) return false;
+    if (f.flagged === "none" && r.flagged) return false;
+    if (f.flagged === "only" && !r.flagged) return false;
+    return true;
+  }
+
+  function drawDefenseHeatmaps() {
+    drawHeatGrid(defenseMaps, effects.filter(function (r) { return effectMatches(r, state.filters); }).map(function (r) {
+      return { model: r.model, source: r.source, attack: r.attack, defense: r.defense, value: r.d, flagged: r.flagged };
+    }), EFFECT_MAP);
   }
 
   function drawRanking() {
