@@ -601,3 +601,15 @@ def test_rankings_order_by_robust_accuracy_and_mark_near_chance(tmp_path):
     assert effect["e"]["defense"] == "at" and effect["d_success"] == pytest.approx((40 - 80) / 88)
     (summary,) = views.defense_summary([effect])
     assert (summary["helped"], summary["hurt"], summary["n"]) == (1, 0, 1)
+
+
+def test_a_hub_snapshot_with_unknown_weights_is_named_by_its_repo_and_revision(tmp_path, capsys):
+    board = new_board(tmp_path)
+    snapshot = tmp_path / "hub" / "models--zhihan1996--DNABERT-2-117M" / "snapshots"
+    folder = make_model_folder(snapshot, "7bce263b15377fc15361f52cfab88f8b586abda0", b"some weights")
+    run = make_run(tmp_path, "run", model="dnabert2", model_path=str(folder))
+    assert lb("add", run, "--board", board) == 0
+    (entry,) = load_board(board)
+    assert entry["model"] == "zhihan1996/DNABERT-2-117M@7bce263b1537" and entry["model_hub_id"] is None
+    assert (entry["identity"]["model"]["hub_id"], entry["identity"]["model"]["revision"]) == \
+        ("zhihan1996/DNABERT-2-117M", "7bce263b15377fc15361f52cfab88f8b586abda0")

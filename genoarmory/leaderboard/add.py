@@ -143,7 +143,8 @@ def filed_model(name: str, model: dict) -> tuple[str, str | None, str]:
     revision = next((rev for rev, sha in known.items() if weights and sha == weights), None)
     if revision is not None:
         return name, hub_id, f"{hub_id}@{revision}: weights hash matches the known revision"
-    own = user_model_name(model.get("path"), name)
+    # a hub download's folder is a snapshot id: name it by the repo and revision it came from instead
+    own = f"{model['hub_id']}@{model['revision'][:12]}" if model.get("hub_id") else user_model_name(model.get("path"), name)
     return own, None, (f"user model {own}: the run named {name} ({hub_id}), but its weights hash "
                        f"{(weights or 'none')[:12]} matches no known revision of {hub_id}")
 
