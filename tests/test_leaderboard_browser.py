@@ -204,6 +204,8 @@ def test_entry_page_shows_numbers_config_and_plots(site, board, open_page):
     expected = [[m["key"], format_metric(entry["metrics"][m["key"]], m["kind"])] for m in ALL_METRICS if m["key"] in entry["metrics"]]
     assert shown == expected
     assert '"too_long": "error"' in page.text_content("#config")
+    page.locator(".plots").scroll_into_view_if_needed()  # the images load lazily, when in view
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.plots img')).every(i => i.complete)")
     sizes = page.eval_on_selector_all(".plots img", "imgs => imgs.map(i => i.complete && i.naturalWidth)")
     assert sizes == [4, 4]  # both PNGs copied and loaded from disk
     assert page.locator("a.ext[href^='https://']").count() >= 1
