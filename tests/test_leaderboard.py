@@ -177,7 +177,7 @@ def test_add_writes_a_valid_verified_entry_with_plots(tmp_path, capsys):
     assert entry["budget"] == {"max_perturb_ratio": 0.1, "query_budget": None}
     assert entry["selection"] == {"split": "test", "limit": 100, "seed": 0, "too_long": "error"}
     assert entry["n_examples"] == 100 and entry["config_hash"] == "0123456789abcdef"
-    assert entry["protocol"] == "genoarmory-v1" and entry["run"]["dir"].endswith("run1")
+    assert entry["protocol"] == "genoarmory-v2" and entry["run"]["dir"].endswith("run1")
     assert entry["motif_enrichment"]["inside"] == 151
     assert entry["plots"] == ["positions.png", "substitutions.png"]  # PDFs stay with the run
     copied = board / "data" / "plots" / entry_id(entry)
@@ -188,6 +188,8 @@ def test_add_writes_a_valid_verified_entry_with_plots(tmp_path, capsys):
 @pytest.mark.parametrize("change, message", [
     ({"attack": {"name": "bertattack", "max_perturb_ratio": 0.2, "query_budget": None}}, "attack.max_perturb_ratio is 0.2"),
     ({"attack": {"name": "bertattack", "max_perturb_ratio": 0.1, "query_budget": 500}}, "attack.query_budget is 500"),
+    ({"attack": {"name": "bertattack", "max_perturb_ratio": 0.1, "query_budget": None, "preserve": "none"}},
+     'attack.preserve is "none", the board\'s protocol needs "auto"'),
     ({"dataset": {"name": "motif/tata", "split": "test", "limit": 50, "seed": 0}}, "dataset.limit is 50"),
     ({"dataset": {"name": "motif/tata", "split": "dev", "limit": 100, "seed": 0}}, 'dataset.split is "dev"'),
     ({"dataset": {"name": "motif/tata", "split": "test", "limit": 100, "seed": 3}}, "dataset.seed is 3"),
@@ -354,10 +356,10 @@ def test_a_protocol_change_invalidates_older_verified_entries(tmp_path, capsys):
     board = new_board(tmp_path)
     assert lb("add", make_run(tmp_path, "run"), "--board", board) == 0
     protocol = json.loads((board / "data" / "protocol.json").read_text())
-    protocol["name"] = "genoarmory-v2"
+    protocol["name"] = "genoarmory-v3"
     (board / "data" / "protocol.json").write_text(json.dumps(protocol))
     assert lb("check", "--board", board) == 2
-    assert "added under protocol 'genoarmory-v1'" in capsys.readouterr().err
+    assert "added under protocol 'genoarmory-v2'" in capsys.readouterr().err
     assert lb("build", "--out", tmp_path / "site", "--board", board) == 2
 
 
