@@ -135,13 +135,20 @@ def _table(entries: list[dict]) -> dict:
     columns.append({"key": "flags", "label": "Flags", "kind": "flags", "explain": "warnings attached to the entry"})
     columns += [{"key": m["key"], "label": m["short"], "kind": m["kind"], "explain": m["explain"]} for m in METRICS]
     rows = []
-    for e in sorted(entries, key=lambda e: (e["source"] != "verified", e["model"], e["task"], e["attack"],
-                                           e["defense"] != "none", e["defense"])):
+    for e in sorted(entries, key=_default_order):
         values = [e[k] for k, _ in KEY_COLUMNS] + [len(e["flags"])] + [e["metrics"].get(m["key"]) for m in METRICS]
         shown = [e[k] for k, _ in KEY_COLUMNS] + [flag_tags(e["flags"])] + [format_metric(e["metrics"].get(m["key"]), m["kind"]) for m in METRICS]
         rows.append({"id": e["_id"], "model_page": f"models/{e['_model_slug']}.html", "v": values, "t": shown,
                      "flags": e["flags"], "threat": e["threat"]["name"]})
     return {"columns": columns, "rows": rows}
+
+
+def _default_order(e: dict):
+    """Verified first; within a task and threat model, the most robust first: valid ASR where the task has an
+    oracle, else ASR (embedding ASR for the paper's PGD); missing values last."""
+    value, _ = views.success(e)
+    return (e["source"] != "verified", e["task"], e["threat"]["name"], e["defense"] != "none", e["defense"],
+            value is None, value or 0.0, e["model"])
 
 
 def _effects_data(effects: list[dict]) -> list[dict]:
