@@ -28,15 +28,13 @@ from genoarmory.results import SUMMARY, Run, find_runs, read_json_object
 from genoarmory.leaderboard import catalog
 from genoarmory.leaderboard.entries import (STORED_METRICS, dump, entry_id, entry_path, plots_dir, schema_errors,
                                             slug)
-from genoarmory.leaderboard.identity import data_identity, model_identity, pointer
+from genoarmory.leaderboard.identity import data_identity, filed_model, model_identity, pointer
 from genoarmory.leaderboard.verify import check_against_records
 
 PROTOCOL_FILE = Path("data") / "protocol.json"
 _MISSING = object()
 
 SCHEMA_VERSION = 2
-# folder names that say nothing about the model (`train` saves into <run>/model): name the parent too
-GENERIC_FOLDERS = {"model", "mlm", "weights", "final", "best", "checkpoint"}
 
 
 def lookup(obj, dotted: str):
@@ -119,34 +117,6 @@ def threat_model(attack: str, budget: dict, preserve: str, label_mode: str | Non
              f"preserve={preserve}" + (f" ({label_mode})" if label_mode and label_mode != preserve else "")]
     return {"name": " · ".join(parts), "attack": attack, "max_perturb_ratio": ratio, "query_budget": queries,
             "preserve": preserve, "label_check": label_mode, "space": space}
-
-
-def user_model_name(path: str | None, fallback: str) -> str:
-    """A local folder's own name ('.../random-dnabert2' -> 'random-dnabert2'; '.../tf/0/model' -> '0/model')."""
-    if not path:
-        return f"{fallback} (unverified)"
-    parts = Path(path).parts
-    name = parts[-1]
-    if name.lower() in GENERIC_FOLDERS and len(parts) > 1:
-        name = f"{parts[-2]}/{name}"
-    return name
-
-
-def filed_model(name: str, model: dict) -> tuple[str, str | None, str]:
-    """(the name the entry is filed under, its hub id, why): a hub model's name only with known weights."""
-    info = catalog.info("models", name)
-    hub_id = info.get("hub_id")
-    if not hub_id:
-        return name, None, f"{name}: not a hub model (the run's own weights, hashed)"
-    known = info.get("known_weights") or {}
-    weights = model.get("weights_sha256")
-    revision = next((rev for rev, sha in known.items() if weights and sha == weights), None)
-    if revision is not None:
-        return name, hub_id, f"{hub_id}@{revision}: weights hash matches the known revision"
-    # a hub download's folder is a snapshot id: name it by the repo and revision it came from instead
-    own = f"{model['hub_id']}@{model['revision'][:12]}" if model.get("hub_id") else user_model_name(model.get("path"), name)
-    return own, None, (f"user model {own}: the run named {name} ({hub_id}), but its weights hash "
-                       f"{(weights or 'none')[:12]} matches no known revision of {hub_id}")
 
 
 def _flags(raw) -> list[str]:

@@ -6,6 +6,10 @@ the folder's weight files, so it names the weights, not the folder they sit in; 
 the same over the tokenizer files. A hub download lives in the hub cache as
 `models--<org>--<name>/snapshots/<revision>/`, which gives its hub id and revision.
 
+Filing (`filed_model`): a run is filed under a hub model's name (one the catalog gives a `hub_id`) only when
+its weights hash is one of that model's known revisions (catalog `known_weights`: revision -> weights hash);
+otherwise under its own folder name (or `<repo>@<revision>` for a hub snapshot) as a user model.
+
 The task data: a CSV task (GUE and any `sequence,label` folder) is the SHA-256 of the split file that was
 attacked; a generated task (the embedded motif tasks) is its generator's config and seed plus the code
 version that generated it (the same config and code give the same sequences).
@@ -18,11 +22,15 @@ import json
 import re
 from pathlib import Path
 
+from genoarmory.leaderboard import catalog
+
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
                    "vocab.json", "merges.txt", "tokenizer.model", "added_tokens.json")
 _HUB_SNAPSHOT = re.compile(r"models--(?P<org>[^/]+?)--(?P<name>[^/]+)/snapshots/(?P<revision>[^/]+)")
 _CHUNK = 1 << 20
+# folder names that say nothing about the model (`train` saves into <run>/model): name the parent too
+GENERIC_FOLDERS = {"model", "mlm", "weights", "final", "best", "checkpoint"}
 
 
 def file_sha256(path: Path) -> str:
@@ -120,3 +128,31 @@ def checked_here(identity: dict) -> bool:
     model, data = identity.get("model") or {}, identity.get("data") or {}
     return bool((model.get("path") and Path(model["path"]).is_dir())
                 or (data.get("kind") == "csv" and data.get("file") and Path(data["file"]).is_file()))
+
+
+def user_model_name(path: str | None, fallback: str) -> str:
+    """A local folder's own name ('.../random-dnabert2' -> 'random-dnabert2'; '.../tf/0/model' -> '0/model')."""
+    if not path:
+        return f"{fallback} (unverified)"
+    parts = Path(path).parts
+    name = parts[-1]
+    if name.lower() in GENERIC_FOLDERS and len(parts) > 1:
+        name = f"{parts[-2]}/{name}"
+    return name
+
+
+def filed_model(name: str, model: dict) -> tuple[str, str | None, str]:
+    """(the name the entry is filed under, its hub id, why): a hub model's name only with known weights."""
+    info = catalog.info("models", name)
+    hub_id = info.get("hub_id")
+    if not hub_id:
+        return name, None, f"{name}: not a hub model (the run's own weights, hashed)"
+    known = info.get("known_weights") or {}
+    weights = model.get("weights_sha256")
+    revision = next((rev for rev, sha in known.items() if weights and sha == weights), None)
+    if revision is not None:
+        return name, hub_id, f"{hub_id}@{revision}: weights hash matches the known revision"
+    # a hub download's folder is a snapshot id: name it by the repo and revision it came from instead
+    own = f"{model['hub_id']}@{model['revision'][:12]}" if model.get("hub_id") else user_model_name(model.get("path"), name)
+    return own, None, (f"user model {own}: the run named {name} ({hub_id}), but its weights hash "
+                       f"{(weights or 'none')[:12]} matches no known revision of {hub_id}")
