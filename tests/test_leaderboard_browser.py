@@ -8,6 +8,7 @@ CI installs the browser with `apt-get install -y chromium`; elsewhere these test
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -232,6 +233,8 @@ def test_the_committed_board_opens(open_page, tmp_path):
     n = len(list((PACKAGED_BOARD / "data" / "entries").rglob("*.json")))
     page = open_page(out / "index.html")
     assert page.text_content("#count").startswith(f"{n} of {n} entries")
+    for block in ("#lb-data", "#lb-effects"):  # strict JSON: a NaN here would empty the whole table
+        json.loads(page.text_content(block), parse_constant=lambda c: pytest.fail(f"{c} in {block}"))
     if n > 200:  # the first 200 rows are drawn at once, the rest on demand
         assert page.locator("#results tbody tr").count() == 200
         page.click("#more")
