@@ -114,7 +114,7 @@ def threat_model(attack: str, budget: dict, preserve: str, label_mode: str | Non
     parts = [attack + (" (embedding space)" if space == "embedding" else ""),
              f"≤{ratio * 100:g}% nt" if isinstance(ratio, (int, float)) else "budget not stated",
              "no query cap" if queries is None else f"≤{queries} queries",
-             f"preserve={preserve}" + (f" ({label_mode})" if label_mode and label_mode != preserve else "")]
+             f"preserve={preserve}"]  # the mode it resolved to (oracle, elements) depends on the task: label_check
     return {"name": " · ".join(parts), "attack": attack, "max_perturb_ratio": ratio, "query_budget": queries,
             "preserve": preserve, "label_check": label_mode, "space": space}
 

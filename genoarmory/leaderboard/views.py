@@ -84,8 +84,11 @@ def best_models(entries: list[dict]) -> list[dict]:
                             "success_key": success(best)[1], "of": len(rows)})
             grid.append({"task": task, "cells": row})
         labels = {threat: rows[0]["attack"] for (_, threat), rows in cells.items()}
+        compared = {e["model"] for rows in cells.values() for e in rows}
+        alone = [row["task"] for row in grid if all(c is None or c["of"] == 1 for c in row["cells"])]
         out.append({"source": source, "threats": [{"name": t, "attack": labels[t]} for t in threats], "grid": grid,
                     "wins": sorted(wins.items(), key=lambda kv: (-kv[1], kv[0])),
+                    "models": len(compared), "alone": alone,
                     "cells": sum(1 for r in grid for c in r["cells"] if c)})
     return out
 
