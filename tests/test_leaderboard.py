@@ -19,6 +19,7 @@ from genoarmory.leaderboard import cli
 from genoarmory.leaderboard.cli import PACKAGED_BOARD
 from genoarmory.leaderboard.entries import entry_id, load_board, schema_errors
 from genoarmory.leaderboard.site import format_metric
+from genoarmory.metrics.registry import METRICS
 
 REPO = Path(__file__).resolve().parents[1]
 PROTOCOL = PACKAGED_BOARD / "data" / "protocol.json"
@@ -34,50 +35,111 @@ def png_bytes(width: int = 4, height: int = 3) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def make_summary(model="tiny-6mer", attack="bertattack", defense="none", task="motif/tata") -> dict:
-    """A summary.json as `python -m genoarmory attack` writes it (field names of genoarmory/summary.py)."""
+def make_records(n: int = 100, correct: int = 88, success: int = 61, changed: int = 0, seed: int = 0):
+    """AttackRecords as the engine writes them: the first `correct` examples are classified correctly and
+    attacked, the first `success` of those succeed (3 edits each; the first `changed` successes changed
+    the oracle label), the rest are skipped as misclassified."""
+    import random
+
+    from genoarmory.results import AttackRecord
+
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        sequence = "".join(rng.choice("ACGT") for _ in range(100))
+        label = i % 2
+        status = "success" if i < success else ("failed" if i < correct else "skipped")
+        edits = [[p, sequence[p], "A" if sequence[p] != "A" else "C"] for p in sorted(rng.sample(range(100), 3))] \
+            if status == "success" else []
+        adv = list(sequence)
+        for p, _, alt in edits:
+            adv[p] = alt
+        clean_pred = label if status != "skipped" else 1 - label
+        record = {
+            "id": f"test:{i}", "label": label, "sequence": sequence, "clean_pred": clean_pred,
+            "clean_probs": [0.3, 0.7] if clean_pred else [0.7, 0.3], "status": status,
+            "adv_sequence": "".join(adv) if edits else None, "adv_pred": 1 - label if status == "success" else clean_pred,
+            "adv_probs": [0.5, 0.5], "edits": edits, "queries": 1 if status == "skipped" else 40 + i % 7,
+            "perturbation_rate": len(edits) / 100, "seconds": 0.125, "attack": "random", "seed": 42,
+            "config_hash": "0" * 16, "meta": {"motif_spans": [[40, 47, "MA0108.3"]], "motif_strands": ["+"]},
+        }
+        if status == "skipped":
+            record["skip_reason"] = "misclassified"
+        if status == "success":
+            record.update(label_preserved=i >= changed, adv_oracle_label=label if i >= changed else 1 - label)
+        records.append(AttackRecord.from_json(record))
+    return records
+
+
+LABEL_CHECK = {"preserve": "auto", "mode": "oracle", "enforced": True, "verifiable": True,
+               "checker": {"name": "motif rule any (MA0108.3)", "kind": "label", "exact": True}, "exact": True,
+               "note": "exact: the rule that generated and labelled the task"}
+
+
+def make_summary(model="tiny-6mer", attack="bertattack", defense="none", task="motif/tata", records=None,
+                 model_path=None) -> dict:
+    """A summary.json as `python -m genoarmory attack` writes it (field names of genoarmory/summary.py),
+    its metrics computed from `records` by the metrics code (metrics/compute.py)."""
+    from genoarmory.metrics.compute import attack_metrics
+
+    records = make_records() if records is None else records
     config = {
-        "model": {"name": model, "family": "tiny", "tokenizer": "kmer6", "path": None, "hub_id": None, "max_length": 512},
-        "dataset": {"name": task, "task": "tata", "split": "test", "limit": 100, "seed": 0, "shard": None},
-        "attack": {"name": attack, "max_perturb_ratio": 0.1, "query_budget": None, "protected": "meta", "k": 48},
+        "model": {"name": model, "family": "tiny", "tokenizer": "kmer6", "path": model_path, "hub_id": None, "max_length": 512},
+        "dataset": {"name": task, "task": "tata", "split": "test", "limit": 100, "seed": 0, "shard": None,
+                    "loader": {"_target_": "genoarmory.data.motif.make_motif_task", "name": task, "n_train": 100, "seed": 0}},
+        "attack": {"name": attack, "max_perturb_ratio": 0.1, "query_budget": None, "protected": None,
+                   "preserve": "auto", "k": 48},
         "defense": {"name": defense},
         "sequence": {"policy": "error", "too_long": "error"},
         "seed": 42, "device": "auto", "run_dir": "runs/x", "data_root": "data",
     }
     summary = {
-        "n_examples": 100, "n_attacked": 88, "n_success": 61,
-        "origin_acc": 0.88, "after_attack_acc": 0.27, "asr": 61 / 88, "average_queries": 143.25,
-        "perturbation_rate": 0.0325, "average_edits": 3.25, "clean_mcc": 0.7612, "adv_mcc": -0.4201,
-        "clean_f1": 0.8799, "adv_f1": 0.2654, "seconds": 12.5, "flags": [],
-        "model": {"name": model, "path": f"/root/.cache/genoarmory/{model}", "family": "tiny"},
+        **attack_metrics(records, 2, True),
+        "model": {"name": model, "path": model_path or f"/nonexistent/genoarmory-cache/{model}", "quantize": None},
         "attack": dict(config["attack"]),
         "dataset": {"name": task, "split": "test", "limit": 100, "seed": 0, "shard": None, "num_labels": 2},
         "defense": {"name": defense},
         "budget": {"max_perturb_ratio": 0.1, "query_budget": None, "max_length": 512},
-        "seed": 42, "config": config, "config_hash": "0123456789abcdef",
+        "seed": 42, "label_check": dict(LABEL_CHECK), "config": config, "config_hash": "0123456789abcdef",
         "versions": {"genoarmory": "0.1.0", "python": "3.11.2", "torch": "2.13.0", "transformers": "4.57.1"},
         "commit": "6a82d72", "device": "cpu (x86_64, 2 cores, 2 threads)", "date": "2026-01-02T03:04:05+00:00",
+        "wall_seconds": 3.5,
         "motif_enrichment": {"n_edits": 198, "inside": 151, "expected_fraction": 0.07, "p_value": 1e-90},
     }
     if defense != "none":
-        summary["dsr"] = 1 - summary["asr"]
+        summary["dsr"] = 1 - summary["valid_asr"]
     return summary
 
 
-def make_run(root: Path, name: str, plots: bool = False, over: dict | None = None, **summary_kw) -> Path:
-    """A run folder; `over` replaces top-level summary fields after the summary is made."""
+def make_run(root: Path, name: str, plots: bool = False, over: dict | None = None, records=None,
+             **summary_kw) -> Path:
+    """A run folder (records.jsonl + summary.json); `over` replaces top-level summary fields afterwards
+    (a hand-edited summary, for the refusals)."""
+    from genoarmory.results import write_records
+
     run = root / name
     run.mkdir(parents=True)
-    summary = make_summary(**summary_kw)
+    records = make_records() if records is None else records
+    summary = make_summary(records=records, **summary_kw)
     summary.update(over or {})
     (run / "summary.json").write_text(json.dumps(summary, indent=2))
-    (run / "records.jsonl").write_text("")
+    write_records(run / "records.jsonl", records)
     if plots:
         (run / "plots").mkdir()
         for plot in ("positions", "substitutions"):
             (run / "plots" / f"{plot}.png").write_bytes(png_bytes())
             (run / "plots" / f"{plot}.pdf").write_bytes(b"%PDF-1.4\n")
     return run
+
+
+def make_model_folder(root: Path, name: str, weights: bytes = b"weights") -> Path:
+    """A model folder in HF layout (the file contents stand in for weights: only their hashes matter here)."""
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(weights)
+    (folder / "tokenizer.json").write_text('{"model": {"vocab": {}}}')
+    (folder / "config.json").write_text("{}")
+    return folder
 
 
 def new_board(root: Path) -> Path:
@@ -108,11 +170,14 @@ def test_add_writes_a_valid_verified_entry_with_plots(tmp_path, capsys):
     assert (entry["source"], entry["model"], entry["task"], entry["attack"], entry["defense"]) == \
         ("verified", "tiny-6mer", "motif/tata", "bertattack", "at")
     assert entry["metrics"]["asr"] == 61 / 88 and entry["metrics"]["dsr"] == 1 - 61 / 88
-    assert entry["metrics"]["clean_accuracy"] == 0.88 and entry["metrics"]["adv_mcc"] == -0.4201
+    assert entry["metrics"]["origin_acc"] == 0.88 and entry["metrics"]["after_attack_acc"] == 0.27
+    assert entry["metrics"]["valid_asr"] == 61 / 88 and entry["metrics"]["label_changed"] == 0
+    assert set(entry["metrics"]) <= {m.key for m in METRICS}  # the registry's vocabulary, no second one
+    assert entry["threat"]["preserve"] == "auto" and entry["label_check"]["mode"] == "oracle"
     assert entry["budget"] == {"max_perturb_ratio": 0.1, "query_budget": None}
     assert entry["selection"] == {"split": "test", "limit": 100, "seed": 0, "too_long": "error"}
     assert entry["n_examples"] == 100 and entry["config_hash"] == "0123456789abcdef"
-    assert entry["protocol"] == "genoarmory-v1" and entry["run"]["dir"].endswith("run1")
+    assert entry["protocol"] == "genoarmory-v2" and entry["run"]["dir"].endswith("run1")
     assert entry["motif_enrichment"]["inside"] == 151
     assert entry["plots"] == ["positions.png", "substitutions.png"]  # PDFs stay with the run
     copied = board / "data" / "plots" / entry_id(entry)
@@ -123,6 +188,8 @@ def test_add_writes_a_valid_verified_entry_with_plots(tmp_path, capsys):
 @pytest.mark.parametrize("change, message", [
     ({"attack": {"name": "bertattack", "max_perturb_ratio": 0.2, "query_budget": None}}, "attack.max_perturb_ratio is 0.2"),
     ({"attack": {"name": "bertattack", "max_perturb_ratio": 0.1, "query_budget": 500}}, "attack.query_budget is 500"),
+    ({"attack": {"name": "bertattack", "max_perturb_ratio": 0.1, "query_budget": None, "preserve": "none"}},
+     'attack.preserve is "none", the board\'s protocol needs "auto"'),
     ({"dataset": {"name": "motif/tata", "split": "test", "limit": 50, "seed": 0}}, "dataset.limit is 50"),
     ({"dataset": {"name": "motif/tata", "split": "dev", "limit": 100, "seed": 0}}, 'dataset.split is "dev"'),
     ({"dataset": {"name": "motif/tata", "split": "test", "limit": 100, "seed": 3}}, "dataset.seed is 3"),
@@ -139,20 +206,17 @@ def test_add_refuses_a_run_off_the_board_protocol(tmp_path, capsys, change, mess
 
 def test_add_refuses_truncation_policy(tmp_path, capsys):
     board = new_board(tmp_path)
-    summary = make_summary()
+    run = make_run(tmp_path, "run")
+    summary = json.loads((run / "summary.json").read_text())
     summary["config"]["sequence"]["too_long"] = "truncate"
-    run = tmp_path / "run"
-    run.mkdir()
     (run / "summary.json").write_text(json.dumps(summary))
     assert lb("add", run, "--board", board) == 2
     assert 'config.sequence.too_long is "truncate"' in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"asr": 1.7}, "metrics.asr: 1.7 is greater than the maximum of 1"),
-    ({"origin_acc": "0.9"}, "metrics.clean_accuracy: '0.9' is not of type"),
-    ({"n_examples": 0}, "n_examples: 0 is less than the minimum of 1"),
     ({"date": "yesterday"}, "date: 'yesterday' does not match"),
+    ({"commit": "x" * 65}, "commit: "),
     ({"config_hash": None}, "config_hash"),
     ({"dsr": None}, None),  # defense=none: dsr may be absent or null
 ])
@@ -170,15 +234,15 @@ def test_add_refuses_an_entry_that_fails_the_schema(tmp_path, capsys, change, me
 
 def test_add_refuses_a_defended_run_without_dsr_and_non_finite_metrics(tmp_path, capsys):
     board = new_board(tmp_path)
-    summary = make_summary(defense="freelb")
+    run = make_run(tmp_path, "a", defense="freelb")
+    summary = json.loads((run / "summary.json").read_text())
     del summary["dsr"]
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "summary.json").write_text(json.dumps(summary))
-    assert lb("add", tmp_path / "a", "--board", board) == 2
-    assert "'dsr' is a required property" in capsys.readouterr().err
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert lb("add", run, "--board", board) == 2
+    assert "dsr: missing from the summary" in capsys.readouterr().err
     make_run(tmp_path, "b", over={"clean_mcc": float("nan")})
     assert lb("add", tmp_path / "b", "--board", board) == 2
-    assert "clean_mcc is nan" in capsys.readouterr().err
+    assert "clean_mcc: summary says nan" in capsys.readouterr().err
     assert files_under(board / "data" / "entries") == []
 
 
@@ -217,34 +281,6 @@ def test_add_errors_are_one_line(tmp_path, capsys):
     assert "summary.json:1" in err and err.count("\n") == 1
 
 
-def fake_records(n: int = 24, seed: int = 0):
-    """AttackRecords shaped as the engine writes them (records.jsonl), with a planted motif span each."""
-    import random
-
-    from genoarmory.results import AttackRecord
-
-    rng = random.Random(seed)
-    records = []
-    for i in range(n):
-        sequence = "".join(rng.choice("ACGT") for _ in range(100))
-        label, status = i % 2, ("skipped", "success", "success", "failed")[i % 4]
-        edits = [[p, sequence[p], "A" if sequence[p] != "A" else "C"] for p in sorted(rng.sample(range(100), 3))] \
-            if status == "success" else []
-        adv = list(sequence)
-        for p, _, alt in edits:
-            adv[p] = alt
-        clean_pred = label if status != "skipped" else 1 - label
-        records.append(AttackRecord.from_json({
-            "id": f"test:{i}", "label": label, "sequence": sequence, "clean_pred": clean_pred,
-            "clean_probs": [0.3, 0.7] if clean_pred else [0.7, 0.3], "status": status,
-            "adv_sequence": "".join(adv) if edits else None, "adv_pred": 1 - label if status == "success" else clean_pred,
-            "adv_probs": [0.5, 0.5], "edits": edits, "queries": 1 if status == "skipped" else 40 + i,
-            "perturbation_rate": len(edits) / 100, "seconds": 0.1, "attack": "random", "seed": 42,
-            "config_hash": "0" * 16, "meta": {"motif_spans": [[40, 47, "MA0108.3"]], "motif_strands": ["+"]},
-        }))
-    return records
-
-
 def test_add_reads_what_the_attack_command_writes(tmp_path, capsys):
     """Contract with genoarmory.summary: a summary built by the attack command's own code, from the default
     composed config, is accepted under the board's protocol and its numbers land unchanged in the entry."""
@@ -254,18 +290,22 @@ def test_add_reads_what_the_attack_command_writes(tmp_path, capsys):
     from genoarmory.results import run_metadata
     from genoarmory.summary import build_summary
 
+    from genoarmory.results import write_records
+
     config = OmegaConf.to_container(compose(["attack=random", "model=tiny-char"]), resolve=True)
-    summary = build_summary(fake_records(), 2, config, run_metadata(config, "cpu"),
+    records = make_records(n=24, correct=18, success=12)
+    summary = build_summary(records, 2, config, run_metadata(config, "cpu"),
                             {"name": "tiny-char", "path": str(tmp_path / "model")})
     run = tmp_path / "run"
     run.mkdir()
     (run / "summary.json").write_text(json.dumps(summary))
+    write_records(run / "records.jsonl", records)
     board = new_board(tmp_path)
     assert lb("add", run, "--board", board) == 0, capsys.readouterr().err
     (entry,) = load_board(board)
     assert (entry["model"], entry["task"], entry["attack"], entry["defense"]) == ("tiny-char", "motif/tata", "random", "none")
     assert entry["metrics"]["asr"] == summary["asr"] == 2 / 3
-    assert entry["metrics"]["clean_accuracy"] == summary["origin_acc"] == 0.75
+    assert entry["metrics"]["origin_acc"] == summary["origin_acc"] == 0.75
     assert entry["metrics"]["average_queries"] == summary["average_queries"]
     assert entry["metrics"]["perturbation_rate"] == summary["perturbation_rate"] == pytest.approx(0.03)
     assert entry["config_hash"] == summary["config_hash"] and entry["flags"] == summary["flags"]
@@ -290,11 +330,11 @@ def test_reported_entries_cite_the_paper_and_keep_flags(imported_board, shared_r
     assert {e["model"] for e in entries} == {"dnabert2", "nt1-500m", "nt2-500m", "hyenadna-small", "genomeocean-100m"}
     by_key = {(e["model"], e["task"], e["attack"], e["defense"]): e for e in entries}
     first = by_key[("dnabert2", "gue/mouse/0", "bertattack", "adfar")]  # the CSV's first row
-    assert first["metrics"]["clean_accuracy"] == 0.54 and first["metrics"]["asr"] == 0.5556
+    assert first["metrics"]["origin_acc"] == 0.54 and first["metrics"]["asr"] == 0.5556
     assert first["metrics"]["average_queries"] == 246.05 and "clean accuracy near chance" in first["flags"]
     assert abs(first["metrics"]["dsr"] - 0.4444) < 1e-12
     nonnumeric = by_key[("nt1-500m", "gue/prom/prom_core_notata", "bertattack", "none")]
-    assert nonnumeric["metrics"]["clean_accuracy"] is None and any("non-numeric" in f for f in nonnumeric["flags"])
+    assert nonnumeric["metrics"]["origin_acc"] is None and any("non-numeric" in f for f in nonnumeric["flags"])
     assert by_key[("dnabert2", "gue/tf/0", "bertattack", "adfar")]["citation"]["original_task_name"] == "tf0"
 
 
@@ -316,10 +356,10 @@ def test_a_protocol_change_invalidates_older_verified_entries(tmp_path, capsys):
     board = new_board(tmp_path)
     assert lb("add", make_run(tmp_path, "run"), "--board", board) == 0
     protocol = json.loads((board / "data" / "protocol.json").read_text())
-    protocol["name"] = "genoarmory-v2"
+    protocol["name"] = "genoarmory-v3"
     (board / "data" / "protocol.json").write_text(json.dumps(protocol))
     assert lb("check", "--board", board) == 2
-    assert "added under protocol 'genoarmory-v1'" in capsys.readouterr().err
+    assert "added under protocol 'genoarmory-v2'" in capsys.readouterr().err
     assert lb("build", "--out", tmp_path / "site", "--board", board) == 2
 
 
@@ -385,6 +425,7 @@ def test_build_refuses_a_board_with_a_broken_entry(tmp_path, capsys):
     lb("add", make_run(tmp_path, "a"), "--board", board)
     (path,) = (board / "data" / "entries").rglob("*.json")
     path.write_text(path.read_text().replace('"asr": 0.69', '"asr": 6.9'))
+    assert '"asr": 6.9' in path.read_text()
     assert lb("build", "--out", tmp_path / "site", "--board", board) == 2
     assert "asr" in capsys.readouterr().err and not (tmp_path / "site").exists()
 
@@ -409,10 +450,13 @@ def test_schema_rejects_script_urls_and_reported_without_citation():
 
 
 def make_reported_entry() -> dict:
-    return {"schema_version": 1, "source": "reported", "model": "dnabert2", "task": "gue/EMP/H3", "attack": "pgd",
-            "defense": "none", "metrics": {"clean_accuracy": 0.9, "accuracy_under_attack": 0.4, "asr": 0.55,
-                                           "average_queries": None},
+    return {"schema_version": 2, "source": "reported", "model": "dnabert2", "task": "gue/EMP/H3", "attack": "pgd",
+            "defense": "none", "metrics": {"origin_acc": 0.9, "after_attack_acc": 0.4, "asr": None,
+                                           "embedding_asr": 0.55, "average_queries": None},
             "budget": {"max_perturb_ratio": None, "query_budget": None}, "n_examples": None, "flags": [],
+            "threat": {"name": "pgd (embedding space) · budget not stated · no query cap · preserve=none",
+                       "attack": "pgd", "max_perturb_ratio": None, "query_budget": None, "preserve": "none",
+                       "label_check": None, "space": "embedding"},
             "date": "2025-05", "citation": {"text": "Luo et al. 2025", "url": "https://arxiv.org/abs/2505.10983",
                                             "license": "MIT", "source_file": "metadata/PGD/dnabert.json"},
             "links": [{"label": "paper", "url": "https://arxiv.org/abs/2505.10983"}]}
@@ -421,3 +465,153 @@ def make_reported_entry() -> dict:
 @pytest.fixture(scope="module")
 def shared_reference(shared_dir) -> Path:
     return shared_dir / "reference" / "genoarmory_reported.csv"
+
+
+# ---------------------------------------------------------------- trust: records, identity, finite numbers
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"asr": 0.0}, "asr: summary says 0.0, records give 0.693"),
+    ({"n_examples": 100, "n_success": 5}, "n_success: summary says 5, records give 61"),
+    ({"valid_asr": 0.9}, "valid_asr: summary says 0.9"),
+])
+def test_add_refuses_a_summary_that_disagrees_with_its_records(tmp_path, capsys, change, message):
+    board = new_board(tmp_path)
+    run = make_run(tmp_path, "run", over=change)
+    assert lb("add", run, "--board", board) == 2
+    err = capsys.readouterr().err
+    assert "disagrees with records.jsonl" in err and message in err and err.count("\n") == 1
+    assert files_under(board / "data" / "entries") == []
+
+
+def test_add_refuses_a_summary_with_fewer_records_than_it_claims(tmp_path, capsys):
+    board = new_board(tmp_path)
+    run = make_run(tmp_path, "run")
+    from genoarmory.results import write_records
+
+    write_records(run / "records.jsonl", make_records()[:10])  # 10 records under a summary of 100
+    assert lb("add", run, "--board", board) == 2
+    assert "n_examples: summary says 100, records give 10" in capsys.readouterr().err
+    (run / "records.jsonl").unlink()
+    assert lb("add", run, "--board", board) == 2
+    assert "records.jsonl" in capsys.readouterr().err
+
+
+def test_add_files_a_mislabelled_hub_model_under_its_folder_name(tmp_path, capsys, monkeypatch):
+    """`model=dnabert2 model.path=<a random local model>` is not DNABERT-2: filed as the folder's own model."""
+    from genoarmory.leaderboard import catalog
+    from genoarmory.leaderboard.identity import model_identity
+
+    board = new_board(tmp_path)
+    folder = make_model_folder(tmp_path, "random-dnabert2", b"random weights")
+    run = make_run(tmp_path, "run", model="dnabert2", model_path=str(folder))
+    assert lb("add", run, "--board", board) == 0
+    out = capsys.readouterr().out
+    (entry,) = load_board(board)
+    assert entry["model"] == "random-dnabert2" and entry["model_hub_id"] is None
+    assert "matches no known revision of zhihan1996/DNABERT-2-117M" in entry["identity"]["filed_as"] and "user model" in out
+    assert not any("huggingface.co" in link["url"] for link in entry["links"])  # no model card of a model it is not
+    assert entry["identity"]["model"]["weights_sha256"] == model_identity(str(folder))["weights_sha256"]
+
+    # the same folder, once its hash is a known revision of the hub model, is filed under the hub name
+    known = copy.deepcopy(catalog.catalog())
+    known["models"]["dnabert2"]["known_weights"] = {"abc123": entry["identity"]["model"]["weights_sha256"]}
+    monkeypatch.setattr(catalog, "catalog", lambda: known)
+    board2 = new_board(tmp_path / "second")
+    assert lb("add", run, "--board", board2) == 0
+    (entry,) = load_board(board2)
+    assert entry["model"] == "dnabert2" and entry["model_hub_id"] == "zhihan1996/DNABERT-2-117M"
+    assert "abc123" in entry["identity"]["filed_as"]
+
+
+def test_identity_hashes_are_recorded_and_check_rehashes_them(tmp_path, capsys):
+    import hashlib
+
+    board = new_board(tmp_path)
+    folder = make_model_folder(tmp_path, "tiny-model", b"tiny weights")
+    run = make_run(tmp_path, "run", model_path=str(folder))
+    assert lb("add", run, "--board", board) == 0
+    (entry,) = load_board(board)
+    model = entry["identity"]["model"]
+    assert model["weights_files"] == {"model.safetensors": hashlib.sha256(b"tiny weights").hexdigest()}
+    assert set(model["tokenizer_files"]) == {"tokenizer.json"} and model["tokenizer_sha256"]
+    assert entry["identity"]["data"]["kind"] == "generated" and len(entry["identity"]["data"]["sha256"]) == 64
+    assert lb("check", "--board", board) == 0
+    assert "1 of 1 verified entries re-hashed here and match" in capsys.readouterr().out
+    (folder / "model.safetensors").write_bytes(b"swapped weights")
+    assert lb("check", "--board", board) == 2
+    assert "no longer match the entry's hash" in capsys.readouterr().err
+
+
+def test_csv_data_is_hashed(tmp_path):
+    from genoarmory.leaderboard.identity import data_identity, file_sha256
+
+    (tmp_path / "tf" / "0").mkdir(parents=True)
+    (tmp_path / "tf" / "0" / "test.csv").write_text("sequence,label\nACGT,1\n")
+    config = {"data_root": str(tmp_path), "dataset": {"split": "test", "loader": {"_target_": "genoarmory.data.gue.load_gue", "task": "tf/0"}}}
+    data = data_identity(config, {})
+    assert data["kind"] == "csv" and data["sha256"] == file_sha256(tmp_path / "tf" / "0" / "test.csv")
+
+
+def test_non_finite_numbers_are_refused_everywhere(tmp_path, capsys):
+    entry = make_reported_entry()
+    entry["metrics"]["origin_acc"] = float("nan")
+    assert any("metrics.origin_acc: nan is not a finite number" in e for e in schema_errors(entry))
+    board = new_board(tmp_path)
+    lb("add", make_run(tmp_path, "run"), "--board", board)
+    (path,) = (board / "data" / "entries").rglob("*.json")
+    path.write_text(path.read_text().replace('"after_attack_acc": 0.27', '"after_attack_acc": NaN'))
+    assert lb("check", "--board", board) == 2
+    assert "NaN is not a number JSON allows" in capsys.readouterr().err
+    assert lb("build", "--out", tmp_path / "site", "--board", board) == 2
+
+
+def test_reported_figures_are_preserve_none_pgd_in_embedding_space_and_impossible_ones_flagged(imported_board):
+    entries = load_board(imported_board)
+    assert all(e["threat"]["preserve"] == "none" and e["metrics"]["valid_asr"] is None for e in entries)
+    pgd = [e for e in entries if e["attack"] == "pgd"]
+    assert pgd and all(e["metrics"]["asr"] is None and e["threat"]["space"] == "embedding" for e in pgd)
+    assert any(e["metrics"].get("embedding_asr") is not None for e in pgd)
+    zero_queries = [e for e in entries if any(f.startswith("impossible: ASR") for f in e["flags"])]
+    assert len(zero_queries) == 50  # the issue's count: queries 0 with ASR > 0
+    for e in zero_queries:
+        asr = e["metrics"]["asr"] if e["metrics"]["asr"] is not None else e["metrics"]["embedding_asr"]
+        assert e["metrics"]["average_queries"] == 0 and asr > 0
+    zero_clean = [e for e in entries if any(f.startswith("impossible: DSR") for f in e["flags"])]
+    assert all(e["metrics"]["origin_acc"] == 0 for e in zero_clean)
+
+
+def test_rankings_order_by_robust_accuracy_and_mark_near_chance(tmp_path):
+    from genoarmory.leaderboard import views
+
+    board = new_board(tmp_path)
+    runs = [make_run(tmp_path, "strong", model="m-strong", records=make_records(success=10)),
+            make_run(tmp_path, "weak", model="m-weak", records=make_records(success=80)),
+            make_run(tmp_path, "chance", model="m-chance", records=make_records(correct=52, success=0)),
+            make_run(tmp_path, "defended", model="m-weak", defense="at", records=make_records(success=40))]
+    assert lb("add", *runs, "--board", board) == 0
+    entries = load_board(board)
+    (ranking,) = views.rankings(entries)
+    order = [(r["e"]["model"], r["e"]["defense"]) for r in ranking["rows"]]
+    robust = [r["robust"] for r in ranking["rows"]]
+    assert robust == sorted(robust, reverse=True)
+    assert order[0] == ("m-strong", "none") and order[-1] == ("m-weak", "none")
+    assert [r["near_chance"] for r in ranking["rows"] if r["e"]["model"] == "m-chance"] == [True]  # 52 % on 2 classes
+    (best,) = views.best_models(entries)
+    assert best["wins"][0] == ("m-strong", 1)  # near-chance m-chance (ASR 0) is not "most robust"
+    (effect,) = views.defense_effects(entries)
+    assert effect["e"]["defense"] == "at" and effect["d_success"] == pytest.approx((40 - 80) / 88)
+    (summary,) = views.defense_summary([effect])
+    assert (summary["helped"], summary["hurt"], summary["n"]) == (1, 0, 1)
+
+
+def test_a_hub_snapshot_with_unknown_weights_is_named_by_its_repo_and_revision(tmp_path, capsys):
+    board = new_board(tmp_path)
+    snapshot = tmp_path / "hub" / "models--zhihan1996--DNABERT-2-117M" / "snapshots"
+    folder = make_model_folder(snapshot, "7bce263b15377fc15361f52cfab88f8b586abda0", b"some weights")
+    run = make_run(tmp_path, "run", model="dnabert2", model_path=str(folder))
+    assert lb("add", run, "--board", board) == 0
+    (entry,) = load_board(board)
+    assert entry["model"] == "zhihan1996/DNABERT-2-117M@7bce263b1537" and entry["model_hub_id"] is None
+    assert (entry["identity"]["model"]["hub_id"], entry["identity"]["model"]["revision"]) == \
+        ("zhihan1996/DNABERT-2-117M", "7bce263b15377fc15361f52cfab88f8b586abda0")

@@ -8,20 +8,23 @@ CI installs the browser with `apt-get install -y chromium`; elsewhere these test
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 
 from genoarmory.leaderboard.entries import entry_id, load_board
 from genoarmory.leaderboard.reported import import_reported
-from genoarmory.leaderboard.site import METRICS, format_metric
+from genoarmory.leaderboard.site import ALL_METRICS, METRICS, format_metric
 from genoarmory.leaderboard.cli import PACKAGED_BOARD
-from test_leaderboard import REPO, XSS, lb, make_run, new_board
+from test_leaderboard import REPO, XSS, lb, make_model_folder, make_records, make_run, new_board
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHARED_CSV = REPO.parent / "shared" / "reference" / "genoarmory_reported.csv"
+from conftest import SHARED  # noqa: E402  (GENOARMORY_SHARED or ../shared)
+
+SHARED_CSV = SHARED / "reference" / "genoarmory_reported.csv"
 
 pytestmark = pytest.mark.browser
 
@@ -39,15 +42,18 @@ def browser():
 
 @pytest.fixture(scope="module")
 def board(tmp_path_factory) -> Path:
-    """Verified runs (one with plots, one defended, one named like an XSS payload) beside reported rows."""
+    """Verified runs (one with plots, one defended, one named like an XSS payload and near chance, one a random
+    local model run as `model=dnabert2`, with no successes) beside reported rows."""
     root = tmp_path_factory.mktemp("browser")
     board = new_board(root)
     runs = [
-        make_run(root, "a", plots=True, over={"asr": 0.75, "origin_acc": 0.9, "after_attack_acc": 0.225}),
-        make_run(root, "b", model="tiny-char", attack="textfooler", over={"asr": 0.3125, "average_queries": 88.0}),
-        make_run(root, "c", model="tiny-bpe", attack="random", over={"asr": 0.0625, "perturbation_rate": 0.1}),
-        make_run(root, "d", model=XSS, attack="random", over={"asr": 0.5, "flags": ["clean accuracy near chance"]}),
-        make_run(root, "e", defense="at", over={"asr": 0.4, "dsr": 0.6}),
+        make_run(root, "a", plots=True, records=make_records(correct=80, success=60)),  # ASR 0.75
+        make_run(root, "b", model="tiny-char", attack="textfooler", records=make_records(correct=80, success=25)),
+        make_run(root, "c", model="tiny-bpe", attack="random", records=make_records(correct=80, success=5)),
+        make_run(root, "d", model=XSS, attack="random", records=make_records(correct=52, success=26)),  # near chance
+        make_run(root, "e", defense="at", records=make_records(correct=80, success=32)),  # ASR 0.4
+        make_run(root, "f", attack="random", plots=True, model="dnabert2", records=make_records(correct=80, success=0),
+                 model_path=str(make_model_folder(root, "random-dnabert2", b"random weights"))),
     ]
     assert lb("add", *runs, "--board", board) == 0
     if SHARED_CSV.is_file():  # a few real reported rows, so both sources sit side by side
@@ -109,11 +115,12 @@ def test_numbers_shown_equal_the_entry_files(site, board, open_page):
             value = entry["metrics"].get(m["key"])
             assert row["metrics"][m["key"]] == {"text": format_metric(value, m["kind"]), "value": value}, (row["id"], m)
     assert page.text_content("#count").startswith(f"{len(entries)} of {len(entries)} entries")
+    assert "NaN" not in page.text_content("#results")  # non-finite numbers never reach a page (schema)
 
 
 def test_sorting_by_asr_both_ways_keeps_missing_values_last(site, open_page):
     page = open_page(site / "index.html")
-    header = page.locator("#results thead button", has_text="ASR")
+    header = page.locator("#results thead button:text-is('ASR')")
     header.click()
     asc = [r["metrics"]["asr"]["value"] for r in shown_rows(page)]
     numbers = [v for v in asc if v is not None]
@@ -195,9 +202,11 @@ def test_entry_page_shows_numbers_config_and_plots(site, board, open_page):
     entry = next(e for e in load_board(board) if e["model"] == "tiny-6mer" and e["defense"] == "none")
     page = open_page(site / "entries" / f"{entry_id(entry)}.html")
     shown = page.eval_on_selector_all("td[data-metric]", "tds => tds.map(td => [td.dataset.metric, td.textContent])")
-    expected = [[m["key"], format_metric(entry["metrics"][m["key"]], m["kind"])] for m in METRICS if m["key"] in entry["metrics"]]
+    expected = [[m["key"], format_metric(entry["metrics"][m["key"]], m["kind"])] for m in ALL_METRICS if m["key"] in entry["metrics"]]
     assert shown == expected
     assert '"too_long": "error"' in page.text_content("#config")
+    page.locator(".plots").scroll_into_view_if_needed()  # the images load lazily, when in view
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.plots img')).every(i => i.complete)")
     sizes = page.eval_on_selector_all(".plots img", "imgs => imgs.map(i => i.complete && i.naturalWidth)")
     assert sizes == [4, 4]  # both PNGs copied and loaded from disk
     assert page.locator("a.ext[href^='https://']").count() >= 1
@@ -224,6 +233,8 @@ def test_the_committed_board_opens(open_page, tmp_path):
     n = len(list((PACKAGED_BOARD / "data" / "entries").rglob("*.json")))
     page = open_page(out / "index.html")
     assert page.text_content("#count").startswith(f"{n} of {n} entries")
+    for block in ("#lb-data", "#lb-effects"):  # strict JSON: a NaN here would empty the whole table
+        json.loads(page.text_content(block), parse_constant=lambda c: pytest.fail(f"{c} in {block}"))
     if n > 200:  # the first 200 rows are drawn at once, the rest on demand
         assert page.locator("#results tbody tr").count() == 200
         page.click("#more")
@@ -233,3 +244,84 @@ def test_the_committed_board_opens(open_page, tmp_path):
         for m in METRICS:
             value = entries[row["id"]]["metrics"].get(m["key"])
             assert row["metrics"][m["key"]] == {"text": format_metric(value, m["kind"]), "value": value}
+
+
+def test_url_holds_filters_and_sort_both_ways(site, open_page):
+    page = open_page(site / "index.html")
+    page.select_option("select[data-filter=source]", "verified")
+    page.locator("#results thead button:text-is('ASR')").click()
+    params = dict(p.split("=", 1) for p in page.evaluate("() => location.hash.slice(1)").split("&"))
+    assert params["source"] == "verified" and params["sort"].replace("%3A", ":") == "asr:1"
+    # a shared link opens the same view
+    shared = open_page(site / "index.html")
+    shared.goto((site / "index.html").resolve().as_uri() + "#source=verified&sort=asr:-1&model=tiny-6mer")
+    shared.reload()
+    assert shared.eval_on_selector("select[data-filter=source]", "s => s.value") == "verified"
+    rows = shown_rows(shared)
+    assert {r["cells"][0] for r in rows} == {"tiny-6mer"} and {r["cells"][4] for r in rows} == {"verified"}
+    values = [r["metrics"]["asr"]["value"] for r in rows]
+    assert values == sorted(values, reverse=True) and len(values) == 2
+
+
+def test_ranking_per_threat_model_hides_near_chance_rows_behind_a_toggle(site, open_page):
+    page = open_page(site / "index.html")
+    keys = page.eval_on_selector_all("#ranking-select option", "os => os.map(o => o.value)")
+    random_key = next(k for k in keys if k.startswith("verified|random") and k.endswith("motif/tata"))
+    page.select_option("#ranking-select", random_key)
+    table = page.locator(f".ranking[data-key='{random_key}']")
+    assert table.is_visible() and page.locator(".ranking:visible").count() == 1
+    rows = table.locator("tbody tr")
+    models = [rows.nth(i).locator("td").nth(1).text_content() for i in range(rows.count())]
+    assert set(models) == {"tiny-bpe", XSS, "random-dnabert2"}
+    robust = [rows.nth(i).locator("td").nth(3).text_content() for i in range(rows.count())]
+    assert [float(r.rstrip("%")) for r in robust] == sorted((float(r.rstrip("%")) for r in robust), reverse=True)
+    chance_row = table.locator("tbody tr.near-chance")
+    assert chance_row.count() == 1 and XSS in chance_row.text_content() and not chance_row.is_visible()
+    page.check("#show-chance")
+    assert chance_row.is_visible() and "chance=1" in page.evaluate("() => location.hash")
+    again = open_page(site / "index.html")
+    again.goto(page.url)
+    again.reload()
+    assert again.locator(f".ranking[data-key='{random_key}'] tbody tr.near-chance").is_visible()
+
+
+def test_defense_effect_heatmap_diverges_and_the_glance_answers(site, open_page):
+    page = open_page(site / "index.html")
+    cell = page.evaluate("""() => {
+        const t = document.querySelector('#defense-heatmaps table.diverging[data-defense=at]');
+        const attacks = Array.from(t.querySelectorAll('thead th')).map(th => th.textContent);
+        const row = Array.from(t.querySelectorAll('tbody tr')).find(tr => tr.querySelector('th').textContent.startsWith('tiny-6mer '));
+        const td = row.children[attacks.indexOf('bertattack')];
+        return {text: td.firstChild.textContent, value: JSON.parse(td.dataset.value), bg: td.style.backgroundColor}; }""")
+    assert cell["text"] == "−35.0 pt" and abs(cell["value"] - (0.4 - 0.75)) < 1e-12  # 32/80 defended, 60/80 not
+    assert cell["bg"].startswith("rgb(") and cell["bg"] != "rgb(255, 255, 255)"
+    blue = page.evaluate("() => { const d = document.createElement('div'); d.style.color = 'hsl(212, 70%, 50%)'; return d.style.color; }")
+    assert blue.startswith("rgb(")
+    at = page.locator("#defense-answer tr[data-defense=at]").first
+    assert at.locator("td").nth(3).text_content() == "1" and at.locator("td").nth(4).text_content() == "0"  # helped, hurt
+    lead = page.text_content("#glance .answer[data-source=verified] .lead")
+    # one task, three attacks: bertattack's and textfooler's only models win; random-dnabert2 (ASR 0) beats
+    # tiny-bpe (ASR 0.0625) on random, and the near-chance XSS model (robust accuracy 0.26) is left out
+    assert lead.startswith("random-dnabert2 is the most robust in 1 of 3 task × attack cells")
+    best = page.text_content("#glance table.best[data-source=verified]")
+    assert XSS not in best and all(m in best for m in ("tiny-6mer", "tiny-char", "random-dnabert2"))
+
+
+def test_a_mislabelled_hub_model_is_shown_under_its_own_name(site, board, open_page):
+    page = open_page(site / "index.html")
+    page.select_option("select[data-filter=source]", "verified")
+    models = {r["cells"][0] for r in shown_rows(page)}
+    assert "random-dnabert2" in models and "dnabert2" not in models
+    entry = next(e for e in load_board(board) if e["model"] == "random-dnabert2")
+    other = open_page(site / "entries" / f"{entry_id(entry)}.html")
+    assert "matches no known revision" in other.text_content("#identity + table")
+    assert other.locator("a[href*='huggingface.co']").count() == 0
+    assert other.locator(".plots img").count() == 0 and "no edits to plot" in other.text_content(".no-plots")
+    assert len(other.text_content("#identity + table code.hash")) == 64
+
+
+def test_entry_pages_do_not_overflow_on_desktop(site, board, open_page):
+    for entry in load_board(board):
+        if entry["source"] == "verified":
+            page = open_page(site / "entries" / f"{entry_id(entry)}.html", width=1280)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280, entry_id(entry)

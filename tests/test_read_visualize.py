@@ -118,8 +118,8 @@ def test_read_a_sweep_in_every_format(sweep, capsys):
 def test_read_leaderboard_entries(tmp_path, capsys):
     entries = tmp_path / "data" / "entries" / "verified" / "tiny-6mer"
     entries.mkdir(parents=True)
-    base = {"schema_version": 1, "source": "verified", "model": "tiny-6mer", "defense": "none",
-            "metrics": {"clean_accuracy": 0.9, "accuracy_under_attack": 0.1, "asr": 0.89, "average_queries": 50.0}}
+    base = {"schema_version": 2, "source": "verified", "model": "tiny-6mer", "defense": "none",
+            "metrics": {"origin_acc": 0.9, "after_attack_acc": 0.1, "asr": 0.89, "average_queries": 50.0}}
     (entries / "a.json").write_text(json.dumps({**base, "task": "motif/tata", "attack": "random"}))
     (entries / "b.json").write_text(json.dumps({**base, "task": "gue/tf/0", "attack": "bertattack",
                                                 "metrics": {**base["metrics"], "dsr": 0.11}}))
@@ -130,7 +130,7 @@ def test_read_leaderboard_entries(tmp_path, capsys):
     assert rows[0]["dsr"] == 0.11 and "dsr" not in rows[1] and rows[1]["asr"] == 0.89
     assert read.main(["leaderboard", "--board", str(tmp_path), "--format", "markdown"]) == 0
     header = capsys.readouterr().out.splitlines()[0]
-    assert header.startswith("| source | model | task | attack | defense | clean_accuracy |") and "dsr" in header
+    assert header.startswith("| source | model | task | attack | defense | origin_acc |") and "dsr" in header
 
 
 @pytest.mark.parametrize("argv, message", [

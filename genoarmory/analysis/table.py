@@ -11,8 +11,7 @@ from genoarmory.metrics.registry import keys
 
 # The reference's field names first (its readers keep working), then ours; a column shows when any row has it.
 RUN_METRICS = keys("table")  # the metric registry's, in its order
-BOARD_METRICS = ("n_examples", "clean_accuracy", "accuracy_under_attack", "asr", "dsr", "average_queries",
-                 "perturbation_rate", "clean_mcc", "adv_mcc", "clean_f1", "adv_f1")
+BOARD_METRICS = ("n_examples",) + RUN_METRICS  # leaderboard entries use the registry's keys too
 FORMATS = ("table", "json", "csv", "markdown")
 
 

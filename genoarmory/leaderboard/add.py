@@ -1,8 +1,18 @@
-"""`leaderboard add RUN_DIR`: turn a run's summary.json into a verified entry.
+"""`leaderboard add RUN_DIR`: turn a finished run (records.jsonl + summary.json) into a verified entry.
 
-Refused (UserError, nothing written) when the summary is unreadable, the entry fails the schema, or the
-run's protocol (budget, selection, length policy) differs from the board's — numbers measured under
-another protocol are not comparable, so they never sit in the same table.
+Refused (UserError, nothing written) when the summary is unreadable, disagrees with its records (every
+metric is recomputed from records.jsonl: verify.py), the entry fails the schema (non-finite numbers too),
+or the run's protocol (budget, selection, length policy) differs from the board's — numbers measured
+under another protocol are not comparable, so they never sit in the same table.
+
+Identity (identity.py): the entry records the hashes of the weights, tokenizer and data that ran. A run is
+filed under a hub model's name (one the catalog gives a `hub_id`, e.g. dnabert2) only when its weights
+hash is one of that model's known revisions (catalog `known_weights`); any other folder is filed under
+its own folder name as a user model, with no model-card link — a random local model attacked as
+`model=dnabert2 model.path=...` is not DNABERT-2.
+
+Metric keys are the metric registry's (genoarmory/metrics/registry.py: origin_acc, after_attack_acc, asr,
+valid_asr, label_changed, average_queries, dsr, ...); their definitions are in metrics/compute.py.
 """
 
 from __future__ import annotations
@@ -14,26 +24,17 @@ import shutil
 from pathlib import Path
 
 from genoarmory.errors import UserError
-from genoarmory.results import SUMMARY, find_runs, read_json_object
+from genoarmory.results import SUMMARY, Run, find_runs, read_json_object
 from genoarmory.leaderboard import catalog
-from genoarmory.leaderboard.entries import dump, entry_id, entry_path, plots_dir, schema_errors, slug
+from genoarmory.leaderboard.entries import (STORED_METRICS, dump, entry_id, entry_path, plots_dir, schema_errors,
+                                            slug)
+from genoarmory.leaderboard.identity import data_identity, filed_model, model_identity, pointer
+from genoarmory.leaderboard.verify import check_against_records
 
 PROTOCOL_FILE = Path("data") / "protocol.json"
 _MISSING = object()
 
-# summary.json field (DESIGN.md) -> entry metric name
-METRIC_FIELDS = {
-    "origin_acc": "clean_accuracy",
-    "after_attack_acc": "accuracy_under_attack",
-    "asr": "asr",
-    "dsr": "dsr",
-    "average_queries": "average_queries",
-    "perturbation_rate": "perturbation_rate",
-    "clean_mcc": "clean_mcc",
-    "adv_mcc": "adv_mcc",
-    "clean_f1": "clean_f1",
-    "adv_f1": "adv_f1",
-}
+SCHEMA_VERSION = 2
 
 
 def lookup(obj, dotted: str):
@@ -93,16 +94,29 @@ def protocol_mismatches(summary: dict, protocol: dict) -> list[str]:
     return problems
 
 
-def _metrics(summary: dict, where: str) -> dict:
-    metrics = {}
-    for field, name in METRIC_FIELDS.items():
-        if field not in summary:
+def _metrics(metrics: dict, where: str) -> dict:
+    """The registry's metrics the records gave (None stays None: e.g. valid ASR where no oracle exists)."""
+    out = {}
+    for m in STORED_METRICS:
+        if m.key not in metrics:
             continue
-        value = summary[field]
+        value = metrics[m.key]
         if isinstance(value, float) and not math.isfinite(value):
-            raise UserError(f"{field} is {value}: a run with no measurable {name} cannot be an entry", where)
-        metrics[name] = value
-    return metrics
+            raise UserError(f"{m.key} is {value}: a run with no measurable {m.label} cannot be an entry", where)
+        if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            out[m.key] = value
+    return out
+
+
+def threat_model(attack: str, budget: dict, preserve: str, label_mode: str | None, space: str = "dna") -> dict:
+    """The threat model an entry was measured under; its `name` groups the ranking tables."""
+    ratio, queries = budget.get("max_perturb_ratio"), budget.get("query_budget")
+    parts = [attack + (" (embedding space)" if space == "embedding" else ""),
+             f"≤{ratio * 100:g}% nt" if isinstance(ratio, (int, float)) else "budget not stated",
+             "no query cap" if queries is None else f"≤{queries} queries",
+             f"preserve={preserve}"]  # the mode it resolved to (oracle, elements) depends on the task: label_check
+    return {"name": " · ".join(parts), "attack": attack, "max_perturb_ratio": ratio, "query_budget": queries,
+            "preserve": preserve, "label_check": label_mode, "space": space}
 
 
 def _flags(raw) -> list[str]:
@@ -115,37 +129,37 @@ def _flags(raw) -> list[str]:
     return [str(raw)]
 
 
-def _run_pointer(run_dir: Path) -> str:
-    """The run folder relative to the working directory when it is inside it (no home paths in git)."""
-    resolved, cwd = run_dir.resolve(), Path.cwd().resolve()
-    return resolved.relative_to(cwd).as_posix() if resolved.is_relative_to(cwd) else run_dir.as_posix()
-
-
 def _plots(run_dir: Path) -> list[Path]:
     folder = run_dir / "plots"
     return sorted(p for p in folder.glob("*.png") if p.is_file()) if folder.is_dir() else []
 
 
-def entry_from_summary(summary: dict, run_dir: Path, protocol: dict) -> dict:
+def entry_from_summary(summary: dict, run_dir: Path, protocol: dict, metrics: dict | None = None) -> dict:
+    """`metrics`: recomputed from the records (verify.py); the summary's own when None (its tests)."""
     where = str(run_dir / "summary.json")
     model, dataset, attack = (summary.get(k) if isinstance(summary.get(k), dict) else {} for k in ("model", "dataset", "attack"))
     defense = summary.get("defense") if isinstance(summary.get("defense"), dict) else {}
     config = summary.get("config") if isinstance(summary.get("config"), dict) else None
-    hub_id = lookup(config or {}, "model.hub_id")
-    hub_id = hub_id if isinstance(hub_id, str) else None
+    label_check = summary.get("label_check") if isinstance(summary.get("label_check"), dict) else {}
     too_long = lookup(config or {}, "sequence.too_long")
     names = {"model": model.get("name"), "task": dataset.get("name"), "attack": attack.get("name"),
              "defense": defense.get("name") or "none"}
     for key, value in names.items():
         if not isinstance(value, str) or not value:
             raise UserError(f"the summary does not name its {key} ({'dataset' if key == 'task' else key}.name)", where)
+    weights = model_identity(model.get("path"))
+    names["model"], hub_id, filed_as = filed_model(names["model"], weights)
+    budget = {"max_perturb_ratio": attack.get("max_perturb_ratio"), "query_budget": attack.get("query_budget")}
+    preserve = attack.get("preserve") or label_check.get("preserve") or "none"
     entry = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "source": "verified",
         **names,
         "model_hub_id": hub_id,
-        "metrics": _metrics(summary, where),
-        "budget": {"max_perturb_ratio": attack.get("max_perturb_ratio"), "query_budget": attack.get("query_budget")},
+        "metrics": _metrics(summary if metrics is None else metrics, where),
+        "budget": budget,
+        "threat": threat_model(names["attack"], budget, preserve, label_check.get("mode")),
+        "label_check": label_check,
         "selection": {"split": dataset.get("split"), "limit": dataset.get("limit"), "seed": dataset.get("seed"),
                       "too_long": None if too_long is _MISSING else too_long},
         "n_examples": summary.get("n_examples"),
@@ -154,7 +168,9 @@ def entry_from_summary(summary: dict, run_dir: Path, protocol: dict) -> dict:
         "commit": summary.get("commit"),
         "device": summary.get("device"),
         "protocol": protocol["name"],
-        "run": {"dir": _run_pointer(run_dir), "summary": "summary.json"},
+        "identity": {"model": weights, "data": data_identity(config or {}, summary.get("versions") or {}),
+                     "filed_as": filed_as},
+        "run": {"dir": pointer(run_dir), "summary": "summary.json"},
         "flags": _flags(summary.get("flags")),
         "links": catalog.entry_links(names["model"], names["attack"], names["defense"], hub_id),
     }
@@ -168,7 +184,7 @@ def entry_from_summary(summary: dict, run_dir: Path, protocol: dict) -> dict:
     if enrichment is not None:
         entry["motif_enrichment"] = enrichment
     plots = _plots(run_dir)
-    if plots:
+    if plots and entry["metrics"].get("n_success") != 0:  # a run with no successes has nothing to plot
         entry["plots"] = [slug(p.stem) + ".png" for p in plots]
     return entry
 
@@ -183,7 +199,8 @@ def prepare_run(run_dir: str | Path, board: str | Path, replace: bool = False) -
     if mismatches:
         raise UserError(f"run does not follow the board's protocol {protocol['name']!r}: " + "; ".join(mismatches),
                         str(summary_path))
-    entry = entry_from_summary(summary, run_dir, protocol)
+    metrics = check_against_records(Run(run_dir), summary)
+    entry = entry_from_summary(summary, run_dir, protocol, metrics)
     errors = schema_errors(entry)
     if errors:
         raise UserError(f"entry would fail the leaderboard schema: {'; '.join(errors)}", str(summary_path))
@@ -193,7 +210,7 @@ def prepare_run(run_dir: str | Path, board: str | Path, replace: bool = False) -
         if old.get("run") != entry["run"] or old.get("config_hash") != entry["config_hash"]:
             raise UserError(f"the board already has {entry_id(entry)} from {old.get('run', {}).get('dir')}; "
                             f"pass --replace to overwrite it", str(target))
-    return entry, target, _plots(run_dir)
+    return entry, target, _plots(run_dir) if entry.get("plots") else []
 
 
 def add_runs(run_dirs: list, board: str | Path, replace: bool = False) -> list[Path]:

@@ -4,7 +4,9 @@
                                             a sweep folder adds every run below it
     leaderboard build run_dir=OUT           render the static site (also: --out OUT; default _site)
     leaderboard import-reported [CSV]       rewrite the reported entries from the paper's figures
-    leaderboard check                       schema-check every entry; verified ones must follow the protocol
+    leaderboard check                       schema-check every entry; verified ones must follow the protocol,
+                                            and their weights / tokenizer / data hashes are re-checked
+                                            wherever those files exist on this machine
 """
 
 from __future__ import annotations
@@ -71,8 +73,10 @@ def _run(args) -> int:
     if args.action == "add":
         from genoarmory.leaderboard.add import add_runs
 
+        from genoarmory.leaderboard.entries import read_entry
+
         for path in add_runs(args.run_dirs, board, replace=args.replace):
-            print(f"added {path}")
+            print(f"added {path} ({read_entry(path)['identity']['filed_as']})")
     elif args.action == "build":
         from genoarmory.leaderboard.site import build_site
 
@@ -86,11 +90,20 @@ def _run(args) -> int:
         print(f"wrote {n} reported entries under {board / 'data' / 'entries' / 'reported'}")
     elif args.action == "check":
         from genoarmory.leaderboard.add import check_board_protocol
-        from genoarmory.leaderboard.entries import load_board
+        from genoarmory.leaderboard.entries import entry_id, entry_path, load_board
+
+        from genoarmory.leaderboard.identity import checked_here, recheck
 
         entries = load_board(board)
         check_board_protocol(board, entries)
-        print(f"{len(entries)} entries pass the schema and the board's protocol ({board / 'data' / 'entries'})")
+        verified = [e for e in entries if e["source"] == "verified"]
+        for e in verified:
+            problems = recheck(e["identity"])
+            if problems:
+                raise UserError(f"{entry_id(e)}: {problems[0]}", str(entry_path(board, e)))
+        rehashed = sum(checked_here(e["identity"]) for e in verified)
+        print(f"{len(entries)} entries pass the schema and the board's protocol ({board / 'data' / 'entries'}); "
+              f"{rehashed} of {len(verified)} verified entries re-hashed here and match")
     return 0
 
 

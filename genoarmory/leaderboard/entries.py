@@ -8,20 +8,30 @@ Names are slugged for the file system only; the entry keeps the real names, and 
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from genoarmory.errors import UserError
+from genoarmory.metrics.registry import METRICS
 
 SCHEMA_FILE = "entry.schema.json"
 KEY_FIELDS = ("source", "model", "task", "attack", "defense")
+# An entry's metrics: every metric of the registry a run's summary can carry, under the registry's own key
+# (one vocabulary), except what lives elsewhere in the entry (n_examples) or depends on the machine (times).
+STORED_METRICS = tuple(m for m in METRICS if m.key not in ("n_examples", "seconds", "wall_seconds"))
+_BOUNDS = {"rate": {"minimum": 0, "maximum": 1}, "correlation": {"minimum": -1, "maximum": 1}, "count": {"minimum": 0}}
 
 
 @lru_cache(maxsize=1)
 def schema() -> dict:
-    return json.loads(resources.files("genoarmory.leaderboard").joinpath(SCHEMA_FILE).read_text())
+    """entry.schema.json with `metrics.properties` filled from the metric registry, bounded by each unit."""
+    loaded = json.loads(resources.files("genoarmory.leaderboard").joinpath(SCHEMA_FILE).read_text())
+    loaded["properties"]["metrics"]["properties"] = {
+        m.key: {"type": ["number", "null"], "description": m.meaning, **_BOUNDS[m.unit]} for m in STORED_METRICS}
+    return loaded
 
 
 @lru_cache(maxsize=1)
@@ -32,10 +42,21 @@ def _validator():
     return Draft202012Validator(schema())
 
 
+def non_finite(obj, path: str = "") -> list[str]:
+    """Paths of NaN / infinite numbers (JSON Schema's bounds let NaN through: every comparison is false)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return [f"{path or '(entry)'}: {obj} is not a finite number"]
+    if isinstance(obj, dict):
+        return [p for k, v in obj.items() for p in non_finite(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(obj, list):
+        return [p for i, v in enumerate(obj) for p in non_finite(v, f"{path}.{i}")]
+    return []
+
+
 def schema_errors(entry: dict) -> list[str]:
     """Every schema violation as 'field.path: message' (empty when the entry is valid)."""
     errors = sorted(_validator().iter_errors(entry), key=lambda e: list(map(str, e.absolute_path)))
-    return [f"{'.'.join(map(str, e.absolute_path)) or '(entry)'}: {e.message}" for e in errors]
+    return non_finite(entry) + [f"{'.'.join(map(str, e.absolute_path)) or '(entry)'}: {e.message}" for e in errors]
 
 
 def validate(entry: dict, where: str) -> None:
@@ -74,13 +95,21 @@ def dump(entry: dict) -> str:
 
 def read_entry(path: Path) -> dict:
     try:
-        entry = json.loads(Path(path).read_text())
+        entry = json.loads(Path(path).read_text(), parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
         raise UserError(f"not valid JSON ({err.msg})", f"{path}:{err.lineno}") from None
+    except ValueError as err:
+        raise UserError(str(err), str(path)) from None
+    except RecursionError:
+        raise UserError("JSON nested too deeply", str(path)) from None
     if not isinstance(entry, dict):
         raise UserError("an entry must be a JSON object", str(path))
     validate(entry, str(path))
     return entry
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows (an entry's numbers must be finite)")
 
 
 def load_board(board: Path) -> list[dict]:

@@ -3,7 +3,17 @@
 `leaderboard import-reported CSV` rewrites <board>/data/entries/reported/ from the transcription
 (../shared/reference/genoarmory_reported.csv). Every entry cites its source file; values the source
 leaves non-numeric stay null and are flagged; nothing is re-measured or filled in, except DSR, which is
-1 - ASR by definition (DESIGN.md) and is marked as derived in the entry's notes.
+1 - ASR by definition (DSR = the share of attacks the defended model withstood: metrics/compute.py) and is
+marked as derived in the entry's notes.
+
+The paper's protocol checks no label: its threat model is `preserve=none`, so its ASR counts edits that may
+have changed the true label, and valid ASR is unknown (null). Its PGD figures are measured in embedding
+space (no DNA sequence is realised), so they are stored as `embedding_asr`, never as `asr`: a realised-DNA
+ASR and an embedding-space ASR are different quantities and never share a ranking.
+
+Values that cannot both be true are flagged with the reason (`impossible_flags`): an ASR above 0 with 0
+queries, a DSR of 100 % at a clean accuracy of 0 (nothing was classified correctly, so nothing was
+attacked), and an ASR that disagrees with 1 - adversarial / clean accuracy.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from pathlib import Path
 
 from genoarmory.errors import UserError
 from genoarmory.leaderboard import catalog
+from genoarmory.leaderboard.add import SCHEMA_VERSION, threat_model
 from genoarmory.leaderboard.entries import dump, entries_dir, entry_id, entry_path, schema_errors
 
 PAPER = "Luo et al. 2025, GenoArmory: A Unified Evaluation Framework for Adversarial Attacks on Genomic Foundation Models"
@@ -66,6 +77,18 @@ def _consistency_flag(clean, adv, asr) -> list[str]:
             f"(checked by this leaderboard)"]
 
 
+def impossible_flags(clean, asr, queries) -> list[str]:
+    """Reported values that contradict each other, with the reason."""
+    flags = []
+    if queries == 0 and asr is not None and asr > 0:
+        flags.append(f"impossible: ASR {asr:.4g} with 0 queries (an attack that queried the model 0 times "
+                     f"cannot have changed a prediction)")
+    if clean == 0 and asr == 0:
+        flags.append("impossible: DSR 100% at clean accuracy 0 (no example was classified correctly, so none "
+                     "was attacked: there is no attack to withstand)")
+    return flags
+
+
 def entry_from_row(row: dict, where: str) -> dict:
     keys = catalog.catalog()["reported_model_keys"]
     if row["model_key"] not in keys:
@@ -74,15 +97,24 @@ def entry_from_row(row: dict, where: str) -> dict:
     clean = _number(row["clean_accuracy"], "clean_accuracy", where)
     adv = _number(row["adversarial_accuracy"], "adversarial_accuracy", where)
     asr = _number(row["attack_success_rate"], "attack_success_rate", where)
-    metrics = {"clean_accuracy": clean, "accuracy_under_attack": adv, "asr": asr,
-               "average_queries": _number(row["average_queries"], "average_queries", where)}
-    notes = []
+    queries = _number(row["average_queries"], "average_queries", where)
+    embedding = attack == "pgd"
+    metrics = {"origin_acc": clean, "after_attack_acc": adv, "asr": None if embedding else asr,
+               "average_queries": queries, "valid_asr": None}
+    notes = ["The paper's protocol checks no label (preserve=none): valid ASR is unknown."]
+    if embedding:
+        metrics["embedding_asr"] = asr
+        notes.append("PGD: the paper's ASR is measured in embedding space (no DNA sequence is realised); it is "
+                     "stored as embedding_asr and its accuracy under attack is the embedding-space one.")
     if defense != "none":
         metrics["dsr"] = None if asr is None else round(1 - asr, 10)
-        notes.append("dsr is derived here as 1 - asr (DESIGN.md's definition); the source reports asr.")
-    flags = [f.strip() for f in row["flags"].split(";") if f.strip()] + _consistency_flag(clean, adv, asr)
+        notes.append("dsr is derived here as 1 - asr (its definition); the source reports asr.")
+    flags = ([f.strip() for f in row["flags"].split(";") if f.strip()] + _consistency_flag(clean, adv, asr)
+             + impossible_flags(clean, asr, queries))
+    if embedding:
+        flags.append("embedding-space ASR (paper's PGD): not comparable with a realised-DNA ASR")
     entry = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "source": "reported",
         "model": model,
         "model_hub_id": row["model"],
@@ -91,6 +123,10 @@ def entry_from_row(row: dict, where: str) -> dict:
         "defense": defense,
         "metrics": metrics,
         "budget": {"max_perturb_ratio": None, "query_budget": None},
+        "threat": threat_model(attack, {"max_perturb_ratio": None, "query_budget": None}, "none", None,
+                               "embedding" if embedding else "dna"),
+        "label_check": {"preserve": "none", "mode": "none", "enforced": False, "verifiable": False,
+                        "note": "the paper's protocol: no label check"},
         "n_examples": None,
         "flags": flags,
         "date": PAPER_DATE,
@@ -100,8 +136,7 @@ def entry_from_row(row: dict, where: str) -> dict:
         "links": [{"label": "GenoArmory paper", "url": PAPER_URL}]
                  + catalog.entry_links(model, attack, defense, row["model"]),
     }
-    if notes:
-        entry["notes"] = " ".join(notes)
+    entry["notes"] = " ".join(notes)
     return entry
 
 

@@ -22,30 +22,23 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from genoarmory.errors import UserError
 from genoarmory.leaderboard import catalog
 from genoarmory.leaderboard.add import check_board_protocol
-from genoarmory.leaderboard.entries import entries_dir, entry_id, entry_path, load_board, plots_dir, slug
+from genoarmory.leaderboard.entries import (STORED_METRICS, entries_dir, entry_id, entry_path, load_board,
+                                            plots_dir, slug)
+from genoarmory.leaderboard import views
+from genoarmory.metrics.registry import shown
 
 MARKER = ".genoarmory-site"  # a folder holding this file is a previous build and may be replaced
 
-METRICS = [
-    {"key": "clean_accuracy", "label": "Clean accuracy", "short": "Clean acc", "kind": "rate",
-     "explain": "Share of the attacked examples the model classifies correctly before any change."},
-    {"key": "accuracy_under_attack", "label": "Accuracy under attack", "short": "Adv acc", "kind": "rate",
-     "explain": "Share still classified correctly after the attack had its try at each example."},
-    {"key": "asr", "label": "Attack success rate", "short": "ASR", "kind": "rate",
-     "explain": "Of the examples the model got right, the share the attack flipped within its budget. Lower is more robust."},
-    {"key": "dsr", "label": "Defense success rate", "short": "DSR", "kind": "rate",
-     "explain": "1 − ASR on the defended model: the share of attacks the defense withstood (defended entries only)."},
-    {"key": "average_queries", "label": "Average queries", "short": "Queries", "kind": "count",
-     "explain": "Model calls the attack spent per attacked example, successes and failures alike."},
-    {"key": "perturbation_rate", "label": "Perturbation rate", "short": "Pert.", "kind": "rate",
-     "explain": "Share of a sequence's nucleotides the attack changed, over successful attacks."},
-    {"key": "clean_mcc", "label": "Clean MCC", "short": "MCC", "kind": "mcc",
-     "explain": "Matthews correlation of clean predictions (GUE's metric; 0 = chance, 1 = perfect)."},
-    {"key": "adv_mcc", "label": "MCC under attack", "short": "Adv MCC", "kind": "mcc",
-     "explain": "Matthews correlation of the predictions after the attack."},
-]
+_KIND = {"rate": "rate", "correlation": "mcc", "count": "count"}
+# The columns the board shows: the metric registry's `board` metrics, in its order (one vocabulary: the
+# entry's keys are the registry's keys); every page iterates this list.
+METRICS = [{"key": m.key, "label": m.label[:1].upper() + m.label[1:], "short": m.short or m.label,
+            "kind": _KIND[m.unit], "explain": m.meaning} for m in shown("board")]
+# every stored metric, for the entry pages
+ALL_METRICS = [{"key": m.key, "label": m.label[:1].upper() + m.label[1:], "short": m.short or m.label,
+                "kind": _KIND[m.unit], "explain": m.meaning} for m in STORED_METRICS]
 # Optional entry fields, so templates can ask for them plainly (StrictUndefined still catches typos).
-OPTIONAL = {"model_hub_id": None, "selection": {}, "config_hash": None, "versions": {}, "commit": None, "device": None,
+OPTIONAL = {"identity": None, "label_check": {}, "model_hub_id": None, "selection": {}, "config_hash": None, "versions": {}, "commit": None, "device": None,
             "protocol": None, "run": None, "config": None, "plots": [], "motif_enrichment": None, "citation": None,
             "notes": None}
 KEY_COLUMNS = [("model", "Model"), ("task", "Task"), ("attack", "Attack"), ("defense", "Defense"), ("source", "Source")]
@@ -63,12 +56,23 @@ def format_metric(value, kind: str) -> str:
         return _round(value * 100, 1) + "%"
     if kind == "mcc":
         return _round(value, 3)
+    if isinstance(value, int):
+        return str(value)
     return _round(value, 1)
+
+
+def format_delta(value) -> str:
+    """A change of a rate in percentage points, signed ('−12.5 pt', '+0.0 pt')."""
+    if value is None:
+        return "—"
+    text = _round(abs(value) * 100, 1)
+    return ("−" if value < 0 and text != "0.0" else "+") + text + " pt"
 
 
 def flag_tag(flag: str) -> str:
     """A short label for a flag, for table cells (the full text is on hover and on the entry page)."""
-    for needle, tag in (("near chance", "near chance"), ("non-numeric", "non-numeric"), ("differs from", "inconsistent")):
+    for needle, tag in (("near chance", "near chance"), ("non-numeric", "non-numeric"), ("differs from", "inconsistent"),
+                        ("impossible", "impossible"), ("embedding-space", "embedding space")):
         if needle in flag:
             return tag
     words = flag.split()
@@ -114,6 +118,7 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("genoarmory.leaderboard", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["metric"] = format_metric
+    env.filters["delta"] = format_delta
     env.filters["safe_url"] = safe_url
     env.filters["flag_tags"] = flag_tags
     env.filters["plain"] = plain
@@ -130,13 +135,27 @@ def _table(entries: list[dict]) -> dict:
     columns.append({"key": "flags", "label": "Flags", "kind": "flags", "explain": "warnings attached to the entry"})
     columns += [{"key": m["key"], "label": m["short"], "kind": m["kind"], "explain": m["explain"]} for m in METRICS]
     rows = []
-    for e in sorted(entries, key=lambda e: (e["source"] != "verified", e["model"], e["task"], e["attack"],
-                                           e["defense"] != "none", e["defense"])):
+    for e in sorted(entries, key=_default_order):
         values = [e[k] for k, _ in KEY_COLUMNS] + [len(e["flags"])] + [e["metrics"].get(m["key"]) for m in METRICS]
         shown = [e[k] for k, _ in KEY_COLUMNS] + [flag_tags(e["flags"])] + [format_metric(e["metrics"].get(m["key"]), m["kind"]) for m in METRICS]
         rows.append({"id": e["_id"], "model_page": f"models/{e['_model_slug']}.html", "v": values, "t": shown,
-                     "flags": e["flags"]})
+                     "flags": e["flags"], "threat": e["threat"]["name"]})
     return {"columns": columns, "rows": rows}
+
+
+def _default_order(e: dict):
+    """Verified first; within a task and threat model, the most robust first: valid ASR where the task has an
+    oracle, else ASR (embedding ASR for the paper's PGD); missing values last."""
+    value, _ = views.success(e)
+    return (e["source"] != "verified", e["task"], e["threat"]["name"], e["defense"] != "none", e["defense"],
+            value is None, value or 0.0, e["model"])
+
+
+def _effects_data(effects: list[dict]) -> list[dict]:
+    """The defense-effect pairs for the diverging heatmap (the page filters and averages them)."""
+    return [{"source": r["e"]["source"], "model": r["e"]["model"], "task": r["e"]["task"], "attack": r["e"]["attack"],
+             "defense": r["e"]["defense"], "d": r["d_success"], "key": r["success_key"], "flagged": r["flagged"]}
+            for r in effects if r["d_success"] is not None]
 
 
 def _mean_asr(entries: list[dict]) -> dict | None:
@@ -215,11 +234,16 @@ def _render(board: Path, out: Path) -> dict:
                        "sources": sorted({e["source"] for e in rows}, reverse=True)})
     counts = {s: sum(e["source"] == s for e in entries) for s in ("verified", "reported")}
     common = {"built": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "n_entries": len(entries),
-              "paper": catalog.catalog()["benchmark_paper"], "metrics": METRICS}
+              "paper": catalog.catalog()["benchmark_paper"], "metrics": METRICS, "all_metrics": ALL_METRICS,
+              "repo": catalog.catalog().get("repository")}
+    effects = views.defense_effects(entries)
+    answers = {"best": views.best_models(entries), "rankings": views.rankings(entries), "effects": effects,
+               "defenses": views.defense_summary(effects)}
 
     filters = [{"key": k, "label": label, "options": sorted({e[k] for e in entries})} for k, label in KEY_COLUMNS]
     (out / "index.html").write_text(env.get_template("index.html").render(
-        root="", table=_table(entries), filters=filters, models=models, counts=counts, protocol=protocol, **common))
+        root="", table=_table(entries), filters=filters, models=models, counts=counts, protocol=protocol,
+        answers=answers, effects_data=_effects_data(effects), **common))
 
     order = {"none": 0}
     for m in models:

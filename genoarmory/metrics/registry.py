@@ -10,6 +10,10 @@ is the reference's name where it has one (`origin_acc`, `after_attack_acc`, `asr
   report   the one-screen summary after attack/defend
   table    `read` over runs and the sweep table
   compare  defend's undefended -> defended table
+  board    the leaderboard's index table (every entry stores every numeric metric its summary has)
+
+`unit` says what kind of number it is: 'rate' (a share in [0, 1]), 'correlation' (in [-1, 1]) or 'count'
+(>= 0); the leaderboard's entry schema bounds each metric by it. `short` is a column header.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ class Metric:
     better: str | None = None
     shows: frozenset = frozenset({"report", "table"})
     render: Callable[[dict], str | None] | None = None  # a custom cell from the whole summary
+    unit: str = "rate"
+    short: str | None = None
 
     def cell(self, summary: dict) -> str | None:
         """The formatted value in `summary`, or None when the summary does not have it."""
@@ -62,44 +68,52 @@ def _s(*names: str) -> frozenset:
 
 METRICS: tuple[Metric, ...] = (
     Metric("origin_acc", "clean accuracy", "{:.3f}",
-           "accuracy on the original sequences", "higher", _s("report", "table", "compare")),
+           "accuracy on the original sequences", "higher", _s("report", "table", "compare", "board"),
+           short="Clean acc"),
     Metric("after_attack_acc", "accuracy under attack", "{:.3f}",
            "accuracy when every successful attack's adversarial sequence replaces its original", "higher",
-           _s("report", "table", "compare")),
+           _s("report", "table", "compare", "board"), short="Robust acc"),
     Metric("asr", "attack success rate (ASR)", "{:.3f}",
            "successes / originally-correct examples (prediction changed within the budget)", "lower",
-           _s("report", "table", "compare")),
+           _s("report", "table", "compare", "board"), short="ASR"),
     Metric("valid_asr", "valid ASR (true label kept)", "{:.3f}",
            "label-preserving successes / originally-correct examples: the model was fooled AND the task's oracle "
-           "says the true label survived", "lower", _s("report", "table", "compare"), render=_checked("valid_asr")),
+           "says the true label survived", "lower", _s("report", "table", "compare", "board"),
+           render=_checked("valid_asr"), short="Valid ASR"),
     Metric("label_changed", "successes that changed the label", "{}",
            "successes whose oracle label (or label-defining elements) changed: the model may have been right",
-           None, _s("report", "table", "compare"), render=_checked("label_changed")),
+           None, _s("report", "table", "compare", "board"), render=_checked("label_changed"), unit="count",
+           short="Label changed"),
     Metric("valid_after_attack_acc", "accuracy under label-preserving attack", "{:.3f}",
            "accuracy when only label-preserving successes count as errors", "higher", _s("table"),
-           render=_checked("valid_after_attack_acc")),
+           render=_checked("valid_after_attack_acc"), short="Valid robust acc"),
     Metric("n_skipped_target", "skipped: already the target class", "{}",
-           "targeted attacks: examples whose true class already is the target (not attacked)", None, _s()),
+           "targeted attacks: examples whose true class already is the target (not attacked)", None, _s(),
+           unit="count"),
     Metric("realised_asr", "ASR of realised DNA", "{:.3f}",
            "PGD: successes of the DNA sequences its embedding perturbation was realised as (== asr)", "lower",
            _s()),
     Metric("embedding_asr", "ASR in embedding space (not DNA)", "{:.3f}",
            "PGD: successes in input-embedding space, before realising DNA (what the paper reports)", "lower",
-           _s("report", "table")),
+           _s("report", "table", "board"), short="Embedding ASR"),
     Metric("dsr", "defense success rate (DSR)", "{:.3f}",
-           "1 - ASR of the defended model (1 - valid ASR where the task has a label oracle)", "higher", _s("report", "table", "compare")),
+           "1 - ASR of the defended model (1 - valid ASR where the task has a label oracle)", "higher",
+           _s("report", "table", "compare", "board"), short="DSR"),
     Metric("average_queries", "queries / attacked example", "{:.1f}",
            "distinct sequences scored per attacked example (successes and failures)", "higher",
-           _s("report", "table", "compare")),
+           _s("report", "table", "compare", "board"), unit="count", short="Queries"),
     Metric("average_gradient_queries", "gradient passes / attacked example", "{:.1f}",
-           "forward+backward passes per attacked example (PGD steps, attribution steps)", None, _s("report")),
+           "forward+backward passes per attacked example (PGD steps, attribution steps)", None, _s("report"),
+           unit="count"),
     Metric("perturbation_rate", "perturbation rate (nt edited / nt)", "{:.4f}",
-           "edited nucleotides / length, over successes", "higher", _s("report", "table", "compare")),
-    Metric("average_edits", "edits / success", "{:.2f}", "nucleotide edits per success", "higher", _s("report")),
+           "edited nucleotides / length, over successes", "higher", _s("report", "table", "compare", "board"),
+           short="Pert."),
+    Metric("average_edits", "edits / success", "{:.2f}", "nucleotide edits per success", "higher", _s("report"),
+           unit="count"),
     Metric("clean_mcc", "clean MCC", "{:.3f}", "Matthews correlation on the originals (GUE's metric)", "higher",
-           _s("report", "table", "compare")),
+           _s("report", "table", "compare", "board"), unit="correlation", short="MCC"),
     Metric("adv_mcc", "MCC under attack", "{:.3f}", "Matthews correlation under attack", "higher",
-           _s("report", "table", "compare")),
+           _s("report", "table", "compare"), unit="correlation", short="Adv MCC"),
     Metric("clean_f1", "clean F1", "{:.3f}", "macro F1 on the originals", "higher", _s("table")),
     Metric("adv_f1", "F1 under attack", "{:.3f}", "macro F1 under attack", "higher", _s("table")),
     Metric("rc_consistency", "RC consistency (same prediction on both strands)", "{:.3f}",
@@ -138,20 +152,23 @@ METRICS: tuple[Metric, ...] = (
     Metric("corrupted_mcc_mean", "MCC under corruptions (mean)", "{:.3f}",
            "corrupt: mean MCC over every profile and severity", "higher", _s("report", "table")),
     Metric("n_examples", "examples (attacked)", "{}", "examples selected (of them attacked: originally correct)",
-           None, _s("report", "table"), render=_examples),
-    Metric("n_attacked", "attacked examples", "{}", "originally-correct examples (ASR's denominator)", None, _s()),
-    Metric("n_success", "successes", "{}", "examples whose prediction the attack changed", None, _s()),
+           None, _s("report", "table"), render=_examples, unit="count"),
+    Metric("n_attacked", "attacked examples", "{}", "originally-correct examples (ASR's denominator)", None, _s(),
+           unit="count"),
+    Metric("n_success", "successes", "{}", "examples whose prediction the attack changed", None, _s(),
+           unit="count"),
     Metric("seconds", "search seconds (sum)", "{:.1f}",
            "sum over examples of each search's own wall time (examples overlap, so this exceeds wall time)",
-           None, _s()),
-    Metric("wall_seconds", "wall seconds", "{:.1f}", "wall time of the whole attack", None, _s()),
+           None, _s(), unit="count"),
+    Metric("wall_seconds", "wall seconds", "{:.1f}", "wall time of the whole attack", None, _s(), unit="count"),
 )
 
 TRAIN_METRICS: tuple[Metric, ...] = (
     Metric("accuracy", "test accuracy", "{:.3f}", "accuracy on the evaluation split", "higher", _s("table")),
     Metric("f1", "test F1", "{:.3f}", "macro F1 on the evaluation split", "higher", _s("table")),
-    Metric("mcc", "test MCC", "{:.3f}", "Matthews correlation on the evaluation split", "higher", _s("table")),
-    Metric("n_test", "test examples", "{}", "examples evaluated", None, _s("table")),
+    Metric("mcc", "test MCC", "{:.3f}", "Matthews correlation on the evaluation split", "higher", _s("table"),
+           unit="correlation"),
+    Metric("n_test", "test examples", "{}", "examples evaluated", None, _s("table"), unit="count"),
 )
 
 BY_KEY = {m.key: m for m in METRICS + TRAIN_METRICS}

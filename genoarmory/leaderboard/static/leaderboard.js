@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("lb-data").textContent);
+  var effects = JSON.parse(document.getElementById("lb-effects").textContent);
   var columns = data.columns, rows = data.rows;
   rows.forEach(function (r, i) { r.order = i; });
   function col(key) { return columns.findIndex(function (c) { return c.key === key; }); }
@@ -18,6 +19,9 @@
   var more = document.getElementById("more");
   var heatmaps = document.getElementById("heatmap-grid");
   var sortSelect = document.getElementById("sort-select");
+  var defenseMaps = document.getElementById("defense-heatmaps");
+  var rankSelect = document.getElementById("ranking-select");
+  var showChance = document.getElementById("show-chance");
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -119,59 +123,64 @@
     return { bg: "hsl(8, 78%, " + light + "%)", fg: light < 58 ? "#fff" : "#1a1a1a" };
   }
 
-  function drawHeatmaps(shown) {
+  function diverging(d) {  // negative (the defense lowered the attack's success) blue, positive red
+    var t = Math.min(1, Math.abs(d) / 0.5), light = 96 - 50 * t;
+    return { bg: (d < 0 ? "hsl(212, 70%, " : "hsl(8, 78%, ") + light + "%)", fg: light < 60 ? "#fff" : "#1a1a1a" };
+  }
+
+  var ASR_MAP = { caption: "defense: ", cls: "heat", empty: "No entries match the filters.",
+    text: function (m) { return (100 * m).toFixed(1) + "%"; }, colour: heat, what: "mean ASR" };
+  var EFFECT_MAP = { caption: "defense: ", suffix: " — change of the attack's success", cls: "heat diverging",
+    empty: "No defended entry with an undefended twin matches the filters.",
+    text: function (m) { return (m < 0 ? "−" : "+") + Math.abs(100 * m).toFixed(1) + " pt"; }, colour: diverging,
+    what: "mean change" };
+
+  // One heatmap per defense: rows model (source, verified first), columns attack, each cell the mean of
+  // `value` over the items (tasks) that fall in it. items: {model, source, attack, defense, value, flagged}.
+  function drawHeatGrid(container, items, kind) {
     var byDefense = {};
-    shown.forEach(function (r) {
-      var d = r.v[DEFENSE];
-      (byDefense[d] = byDefense[d] || []).push(r);
-    });
+    items.forEach(function (r) { (byDefense[r.defense] = byDefense[r.defense] || []).push(r); });
     var defenses = Object.keys(byDefense).sort(function (a, b) {
       return (a === "none" ? "" : a).localeCompare(b === "none" ? "" : b);
     });
     var frag = document.createDocumentFragment();
-    if (!defenses.length) frag.appendChild(el("p", "No entries match the filters.", "muted"));
+    if (!defenses.length) frag.appendChild(el("p", kind.empty, "muted"));
     defenses.forEach(function (defense) {
       var cells = {}, models = {}, attacks = {};
       byDefense[defense].forEach(function (r) {
-        var rowKey = r.v[SOURCE] + "\u0000" + r.v[MODEL];
-        models[rowKey] = [r.v[MODEL], r.v[SOURCE]];
-        attacks[r.v[ATTACK]] = true;
-        if (r.v[ASR] === null) return;
-        var key = rowKey + "\u0000" + r.v[ATTACK];
-        var c = cells[key] = cells[key] || { sum: 0, n: 0, flagged: 0 };
-        c.sum += r.v[ASR];
+        var rowKey = (r.source === "verified" ? "0" : "1") + r.model + "\u0000" + r.source;
+        models[rowKey] = [r.model, r.source];
+        attacks[r.attack] = true;
+        if (r.value === null) return;
+        var c = cells[rowKey + "\u0000" + r.attack] = cells[rowKey + "\u0000" + r.attack] || { sum: 0, n: 0, flagged: 0 };
+        c.sum += r.value;
         c.n += 1;
-        if (r.flags.length) c.flagged += 1;
+        if (r.flagged) c.flagged += 1;
       });
       var attackList = Object.keys(attacks).sort();
-      var modelKeys = Object.keys(models).sort(function (a, b) {  // verified first, then by model
-        return (models[a][1] === "verified" ? "0" : "1").concat(models[a][0])
-          .localeCompare((models[b][1] === "verified" ? "0" : "1").concat(models[b][0]));
-      });
-      var wrap = el("div", null, "heatmap scroll");
-      var table = el("table", null, "heat");
+      var table = el("table", null, kind.cls);
       table.dataset.defense = defense;
-      table.appendChild(el("caption", "defense: " + defense));
+      table.appendChild(el("caption", kind.caption + defense + (kind.suffix || "")));
       var head = el("tr");
       head.appendChild(el("th", "model (source)"));
       attackList.forEach(function (a) { head.appendChild(el("th", a)); });
       table.appendChild(el("thead")).appendChild(head);
       var body = el("tbody");
-      modelKeys.forEach(function (mk) {
-        var tr = el("tr");
-        var th = el("th");
+      Object.keys(models).sort().forEach(function (mk) {
+        var tr = el("tr"), th = el("th");
         th.setAttribute("scope", "row");
         th.appendChild(document.createTextNode(models[mk][0] + " "));
         th.appendChild(badge(models[mk][1]));
         tr.appendChild(th);
         attackList.forEach(function (a) {
           var c = cells[mk + "\u0000" + a];
-          var td = el("td", c ? (100 * c.sum / c.n).toFixed(1) + "%" : "—", "cell");
+          var td = el("td", c ? kind.text(c.sum / c.n) : "—", "cell");
           if (c) {
-            var colour = heat(c.sum / c.n);
+            var colour = kind.colour(c.sum / c.n);
             td.style.backgroundColor = colour.bg;
             td.style.color = colour.fg;
-            td.title = "mean ASR over " + c.n + " task" + (c.n === 1 ? "" : "s") +
+            td.dataset.value = JSON.stringify(c.sum / c.n);
+            td.title = kind.what + " over " + c.n + " task" + (c.n === 1 ? "" : "s") +
               (c.flagged ? "; " + c.flagged + " of them flagged (e.g. clean accuracy near chance): read with care" : "");
             td.appendChild(el("small", "n=" + c.n + (c.flagged ? " · ⚑" + c.flagged : "")));
             if (2 * c.flagged >= c.n) td.classList.add("flagged");  // mostly suspect entries: outline it
@@ -181,10 +190,67 @@
         body.appendChild(tr);
       });
       table.appendChild(body);
+      var wrap = el("div", null, "heatmap scroll");
       wrap.appendChild(table);
       frag.appendChild(wrap);
     });
-    heatmaps.replaceChildren(frag);
+    container.replaceChildren(frag);
+  }
+
+  function drawHeatmaps(shown) {
+    drawHeatGrid(heatmaps, shown.map(function (r) {
+      return { model: r.v[MODEL], source: r.v[SOURCE], attack: r.v[ATTACK], defense: r.v[DEFENSE], value: r.v[ASR],
+               flagged: r.flags.length > 0 };
+    }), ASR_MAP);
+  }
+
+  function effectMatches(r, f) {
+    for (var i = 0; i < KEYS.length; i++) if (f[KEYS[i]] && r[KEYS[i]] !== f[KEYS[i]]) return false;
+    if (f.flagged === "none" && r.flagged) return false;
+    if (f.flagged === "only" && !r.flagged) return false;
+    return true;
+  }
+
+  function drawDefenseHeatmaps() {
+    drawHeatGrid(defenseMaps, effects.filter(function (r) { return effectMatches(r, state.filters); }).map(function (r) {
+      return { model: r.model, source: r.source, attack: r.attack, defense: r.defense, value: r.d, flagged: r.flagged };
+    }), EFFECT_MAP);
+  }
+
+  function drawRanking() {
+    var key = rankSelect.value;
+    document.querySelectorAll(".ranking").forEach(function (div) { div.hidden = div.dataset.key !== key; });
+    document.getElementById("ranking").classList.toggle("show-chance", showChance.checked);
+  }
+
+  // The view lives in the URL (index.html#model=tiny-6mer&sort=asr:-1&rank=...): a shared link opens the same
+  // filters, sort and ranking, and every change rewrites it.
+  function writeHash() {
+    var params = new URLSearchParams();
+    Object.keys(state.filters).forEach(function (k) { if (state.filters[k]) params.set(k, state.filters[k]); });
+    if (state.sort.col !== null) params.set("sort", columns[state.sort.col].key + ":" + state.sort.dir);
+    if (rankSelect.value && rankSelect.selectedIndex > 0) params.set("rank", rankSelect.value);
+    if (showChance.checked) params.set("chance", "1");
+    var hash = params.toString();
+    if (hash !== location.hash.slice(1)) history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search);
+  }
+
+  function readHash() {
+    if (location.hash.indexOf("=") < 0) return;
+    new URLSearchParams(location.hash.slice(1)).forEach(function (value, key) {
+      if (key === "sort") {
+        var parts = value.split(":"), index = col(parts[0]);
+        if (index >= 0) state.sort = { col: index, dir: parts[1] === "-1" ? -1 : 1 };
+      } else if (key === "rank") {
+        if (Array.prototype.some.call(rankSelect.options, function (o) { return o.value === value; })) rankSelect.value = value;
+      } else if (key === "chance") {
+        showChance.checked = value === "1";
+      } else {
+        var input = form.querySelector('[data-filter="' + key.replace(/[^a-z]/g, "") + '"]');
+        if (!input) return;
+        if (input.tagName !== "SELECT" || Array.prototype.some.call(input.options, function (o) { return o.value === value; })) input.value = value;
+      }
+    });
   }
 
   function render() {
@@ -192,6 +258,9 @@
     var shown = rows.filter(function (r) { return matches(r, state.filters); }).sort(compare);
     drawTable(shown);
     drawHeatmaps(shown);
+    drawDefenseHeatmaps();
+    drawRanking();
+    writeHash();
     sortSelect.value = state.sort.col === null ? "" : state.sort.col + ":" + state.sort.dir;
     document.querySelectorAll("#results th").forEach(function (th, i) {
       th.setAttribute("aria-sort", state.sort.col === i ? (state.sort.dir > 0 ? "ascending" : "descending") : "none");
@@ -217,14 +286,10 @@
   form.addEventListener("submit", function (ev) { ev.preventDefault(); });
   more.addEventListener("click", function () { state.showAll = true; render(); });
 
-  // index.html#model=dnabert2&defense=none pre-selects filters (model pages link here).
-  if (location.hash.indexOf("=") > 0) {
-    new URLSearchParams(location.hash.slice(1)).forEach(function (value, key) {
-      var input = form.querySelector('[data-filter="' + key.replace(/[^a-z]/g, "") + '"]');
-      if (input && input.tagName === "SELECT" && Array.prototype.some.call(input.options, function (o) { return o.value === value; })) {
-        input.value = value;
-      }
-    });
-  }
+  rankSelect.addEventListener("change", render);
+  showChance.addEventListener("change", render);
+  document.getElementById("ranking-controls").addEventListener("submit", function (ev) { ev.preventDefault(); });
+  readHash();
+  window.addEventListener("hashchange", function () { readHash(); render(); });
   render();
 })();
