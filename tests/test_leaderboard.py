@@ -281,6 +281,21 @@ def test_add_errors_are_one_line(tmp_path, capsys):
     assert "summary.json:1" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("enrichment, message", [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"edits_in_motif": NaN}', "not a finite number"),
+])
+def test_add_refuses_a_hostile_motif_enrichment_file_in_one_line(tmp_path, capsys, enrichment, message):
+    """Issue 21 item 11: motif_enrichment.json beside the summary is read as data like every other file."""
+    board = new_board(tmp_path)
+    run = make_run(tmp_path, "run", over={"motif_enrichment": None})  # so add reads the file
+    (run / "motif_enrichment.json").write_text(enrichment)
+    assert lb("add", run, "--board", board) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not list((board / "data" / "entries").iterdir())
+
+
 def test_add_reads_what_the_attack_command_writes(tmp_path, capsys):
     """Contract with genoarmory.summary: a summary built by the attack command's own code, from the default
     composed config, is accepted under the board's protocol and its numbers land unchanged in the entry."""

@@ -180,7 +180,7 @@ def entry_from_summary(summary: dict, run_dir: Path, protocol: dict, metrics: di
         entry["config"] = config
     enrichment = summary.get("motif_enrichment")
     if enrichment is None and (run_dir / "motif_enrichment.json").is_file():
-        enrichment = json.loads((run_dir / "motif_enrichment.json").read_text())
+        enrichment = read_json_object(run_dir / "motif_enrichment.json", "motif enrichment")
     if enrichment is not None:
         entry["motif_enrichment"] = enrichment
     plots = _plots(run_dir)
@@ -206,7 +206,7 @@ def prepare_run(run_dir: str | Path, board: str | Path, replace: bool = False) -
         raise UserError(f"entry would fail the leaderboard schema: {'; '.join(errors)}", str(summary_path))
     target = entry_path(board, entry)
     if target.exists() and not replace:
-        old = json.loads(target.read_text())
+        old = read_json_object(target, "board entry")
         if old.get("run") != entry["run"] or old.get("config_hash") != entry["config_hash"]:
             raise UserError(f"the board already has {entry_id(entry)} from {old.get('run', {}).get('dir')}; "
                             f"pass --replace to overwrite it", str(target))
