@@ -38,6 +38,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "genoarmory.data.gue.load_gue",
         "genoarmory.data.fasta.load_fasta_task",
         "genoarmory.data.csv_tasks.load_csv_task",
+        "genoarmory.data.csv_tasks.load_user_csv",
         "genoarmory.genoadv.load.load_genoadv_task",
     }),
     "recipe": frozenset({
@@ -78,6 +79,74 @@ def plain_config(cfg) -> dict:
     from omegaconf import OmegaConf
 
     return OmegaConf.to_container(cfg, resolve=True)
+
+
+# TextAttack's recipe names (and spellings users type) -> conf/attack/<name>.yaml
+ATTACK_ALIASES = {"bert-attack": "bertattack", "bert_attack": "bertattack", "bertattacklietal2020": "bertattack",
+                  "text-fooler": "textfooler", "text_fooler": "textfooler", "textfoolerjin2019": "textfooler",
+                  "random-mutation": "random", "random_mutation": "random"}
+
+
+def _alias(override: str) -> str:
+    key, sep, value = override.partition("=")
+    if sep and key.lstrip("+~") == "attack":
+        return f"{key}={','.join(ATTACK_ALIASES.get(v.strip().lower(), v) for v in value.split(','))}"
+    return override
+
+
+def implied_overrides(overrides) -> list[str]:
+    """The command line with what it implies made explicit: `model.path=DIR` with no `model=` group named
+    loads the folder as itself (`model=local`: family, tokenization and name read from the folder) rather
+    than as the default tiny model; TextAttack's recipe names (`attack=bert-attack`) name ours."""
+    overrides = [_alias(o) for o in overrides]
+    keys = {o.split("=", 1)[0].lstrip("+~") for o in overrides if "=" in o}
+    if "model.path" in keys and "model" not in keys:
+        return ["model=local", *overrides]
+    return overrides
+
+
+GENERIC_FOLDERS = {"model", "mlm", "final", "best", "weights", "checkpoint"}
+
+
+def folder_label(path: str | Path) -> str:
+    """A model's name from its folder: the folder's own name, prefixed by its parent's when the own name
+    says nothing (runs/train/tiny-6mer/gue-tf-0/model -> gue-tf-0-model)."""
+    path = Path(str(path)).expanduser()
+    parts = [p for p in path.resolve().parts if p not in ("/", "")] if path.exists() else list(path.parts)
+    parts = [p for p in parts if p not in (".", "..", "/")] or ["local"]
+    name = parts[-1]
+    if (name.lower() in GENERIC_FOLDERS or name.lower().startswith("checkpoint")) and len(parts) > 1:
+        name = f"{parts[-2]}-{name}"
+    return name
+
+
+def hub_label(repo_id: str) -> str:
+    """A hub id's model name: the repository's own name (zhihan1996/DNABERT-2-117M -> DNABERT-2-117M)."""
+    return str(repo_id).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _model_name(path, hub_id) -> str:
+    """conf/model/local.yaml's name: the folder's (or hub repository's) own name."""
+    if path not in (None, "", "None"):
+        return folder_label(path)
+    return hub_label(hub_id) if hub_id not in (None, "", "None") else "local"
+
+
+def _data_name(path) -> str:
+    """conf/dataset/csv.yaml's name: the file's stem or the folder's name."""
+    if path in (None, "", "None"):
+        return "csv"
+    path = Path(str(path)).expanduser()
+    return path.stem if path.suffix.lower() == ".csv" else folder_label(path)
+
+
+def register_resolvers() -> None:
+    """The resolvers conf/ uses for names read from the user's own files (model=local, dataset=csv)."""
+    from omegaconf import OmegaConf
+
+    for name, fn in (("ga_model_name", _model_name), ("ga_data_name", _data_name)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)
 
 
 def config_hash(config: dict) -> str:

@@ -202,7 +202,7 @@ class HubModel(ModelBase):
     family: choice("hf")
     finetuned_id: OptText
     use_finetuned: Bool
-    tokenization: choice("char", "kmer", "bpe", "overlapping_kmer")
+    tokenization: choice("auto", "char", "kmer", "bpe", "overlapping_kmer")  # auto: conf/model/local.yaml
 
 
 MODELS = {"tiny": TinyModel, "hf": HubModel}
@@ -387,12 +387,17 @@ class FastaDataset(Dataset):
     dev_path: OptText
 
 
+class CsvDataset(Dataset):
+    path: OptText
+    num_labels: OptPosInt
+
+
 class GenoAdvDataset(Dataset):
     source: Text
     revision: OptText
 
 
-DATASETS = {"genoarmory.data.fasta.load_fasta_task": FastaDataset,
+DATASETS = {"genoarmory.data.fasta.load_fasta_task": FastaDataset, "genoarmory.data.csv_tasks.load_user_csv": CsvDataset,
             "genoarmory.genoadv.load.load_genoadv_task": GenoAdvDataset}
 
 
@@ -727,11 +732,15 @@ def compose_checked(command: str, overrides: list[str], return_hydra_config: boo
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    from genoarmory.config import implied_overrides, register_resolvers
+
+    register_resolvers()
     if GlobalHydra.instance().is_initialized():  # left by an earlier Hydra app in this process
         GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(str(CONF_DIR), version_base="1.3", job_name=command):
-            cfg = compose(command, overrides=list(overrides), return_hydra_config=return_hydra_config)
+            cfg = compose(command, overrides=implied_overrides(overrides),
+                          return_hydra_config=return_hydra_config)
     except Exception as err:  # Hydra's ConfigCompositionException, OverrideParseException, ...
         raise composition_error(err) from None
     if check:

@@ -28,3 +28,15 @@ class FailedJob:
 
     def __init__(self, message: str, exit_code: int = UserError.exit_code):
         self.message, self.exit_code = message, exit_code
+
+
+def suggest(value: str, options, what: str = "options") -> str:
+    """'; did you mean X? (options: a, b, c)' for an unknown name, closest match first (difflib's ratio,
+    case-insensitive); just the options when nothing is close."""
+    import difflib
+
+    options = list(options)
+    lowered = {o.lower(): o for o in options}
+    close = difflib.get_close_matches(str(value).lower(), list(lowered), n=1, cutoff=0.6)
+    hint = f"; did you mean {lowered[close[0]]}?" if close else ";"
+    return f"{hint} ({what}: {', '.join(options)})"

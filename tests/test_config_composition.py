@@ -68,10 +68,10 @@ def test_every_group_option_composes_to_the_committed_values(clean_env):
 
 def test_the_golden_file_covers_every_option():
     want = json.loads(GOLDEN.read_text())
-    assert len([k for k in want if k.startswith("dataset=")]) == 63
+    assert len([k for k in want if k.startswith("dataset=")]) == 64  # + csv (your own CSV)
     assert {k for k in want if k.startswith("attack=")} == {f"attack={a}" for a in
                                                              ("bertattack", "fimba", "pgd", "random", "textattack", "textfooler")}
-    assert len([k for k in want if k.startswith("model=")]) == 11
+    assert len([k for k in want if k.startswith("model=")]) == 12  # + local (model.path=DIR alone)
 
 
 def test_the_shared_bases_are_composed_not_copied():

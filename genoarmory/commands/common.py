@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import random
-
-import numpy as np
-import torch
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+from genoarmory.api.pipeline import seed_everything  # the attack path's (one seeding)
 
 
 def seeded_selection(cfg):

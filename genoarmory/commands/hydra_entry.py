@@ -26,7 +26,7 @@ from typing import Callable
 from omegaconf import DictConfig, OmegaConf
 
 from genoarmory import sweep
-from genoarmory.config import CONF_DIR
+from genoarmory.config import CONF_DIR, implied_overrides, register_resolvers
 from genoarmory.config_schema import check_config, compose_checked
 from genoarmory.errors import FailedJob, UserError
 
@@ -41,6 +41,7 @@ if not OmegaConf.has_resolver("ga_sweep_dir"):
     # use_cache: the timestamp is taken once per sweep (as Hydra's own `now`), so jobs that start in
     # different seconds still share one sweep folder, and the sweep-end callback finds them there.
     OmegaConf.register_new_resolver("ga_sweep_dir", _sweep_dir, use_cache=True)
+register_resolvers()
 
 
 def default_run_dir(command: str, cfg: DictConfig) -> Path:
@@ -129,6 +130,7 @@ def run_hydra(command: str, argv: list[str], task: Callable[[DictConfig, Path], 
         print(f"genoarmory: error: config {CONF_DIR / (command + '.yaml')} not found (a broken install: "
               "reinstall genoarmory)", file=sys.stderr)
         return 2
+    argv = implied_overrides(argv)  # `model.path=DIR` alone: model=local (config.implied_overrides)
     args = _hydra_args(argv)
     try:
         check_command_line(command, args)

@@ -11,19 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from genoarmory.api.runs import run_rows
 from genoarmory.errors import UserError
-
-
-
-def run_rows(target: Path) -> list[dict]:
-    from genoarmory.analysis.table import run_row
-    from genoarmory.results import Run, find_runs
-
-    rows = []
-    for path in find_runs(target):
-        label = path.name if path == target else path.relative_to(target).as_posix()
-        rows.append(run_row(Run(path).summary, label))
-    return rows
 
 
 def leaderboard_rows(board: Path | None) -> tuple[list[dict], Path]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from genoarmory.commands.common import seed_everything
+from genoarmory.api.pipeline import seed_everything
 from genoarmory.commands.hydra_entry import run_hydra
 from genoarmory.config import plain_config
 from genoarmory.data import load_task

@@ -2,7 +2,7 @@
 randomized smoothing (smoothing.py: noise-augmented fine-tuning, a smoothed victim, certificate.py).
 
 Each conf/defense/<name>.yaml names its `trainer`, a `train(DefenseContext) -> Defended` function;
-`genoarmory.commands.defend` trains the defended victim with it, saves it, and attacks it again.
+`genoarmory.api.defense` (the `defend` command) trains the defended victim with it, saves it, and attacks it again.
 """
 
 from genoarmory.defenses import adfar  # noqa: F401,E402  (registers ADFAR's saved-model wrapper for load_victim)

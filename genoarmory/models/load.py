@@ -141,13 +141,19 @@ def load_classifier(folder: Path, num_labels: int, trust_remote_code: bool = Fal
                         f"{', ...' if len(missing) > 3 else ''})", str(folder))
     if code is not None:
         setattr(model, REMOTE_CODE, code)
+    prepare_classifier(model, tokenizer, device)
+    if model.config.num_labels != num_labels:
+        raise UserError(f"model has {model.config.num_labels} labels but the task has {num_labels}", str(folder))
+    return model, tokenizer
+
+
+def prepare_classifier(model: torch.nn.Module, tokenizer, device: torch.device | str = "cpu") -> None:
+    """What every classifier gets before it is attacked, loaded from a folder or handed over in memory
+    (genoarmory.Victim.wrap): its family's needs on `device`, and a pad token the model knows."""
     adapt(model, tokenizer, torch.device(device))
     if tokenizer.pad_token is None:  # causal LMs (GenomeOcean): pad with EOS, and tell the model
         tokenizer.pad_token = tokenizer.eos_token
     model.config.pad_token_id = tokenizer.pad_token_id
-    if model.config.num_labels != num_labels:
-        raise UserError(f"model has {model.config.num_labels} labels but the task has {num_labels}", str(folder))
-    return model, tokenizer
 
 
 def _with_sdpa(from_pretrained, folder: Path, config: dict, kwargs: dict):
@@ -182,8 +188,16 @@ class LoadedModel:
     folder: Path
 
 
-def tokenization(model_cfg) -> str:
-    return TOKENIZATION[model_cfg.tokenizer] if model_cfg.family == "tiny" else model_cfg.tokenization
+def tokenization(model_cfg, tokenizer=None) -> str:
+    """How the model's tokens map to nucleotides: the tiny tokenizer's kind, the config's, or (`auto`, the
+    `model=local` default) read from the tokenizer itself (models/derive.py)."""
+    if model_cfg.family == "tiny":
+        return TOKENIZATION[model_cfg.tokenizer]
+    if model_cfg.tokenization == "auto":
+        from genoarmory.models.derive import infer_tokenization
+
+        return infer_tokenization(tokenizer)
+    return model_cfg.tokenization
 
 
 def load_model(cfg: DictConfig, task: Task) -> LoadedModel:
@@ -196,7 +210,7 @@ def load_model(cfg: DictConfig, task: Task) -> LoadedModel:
                                        bool(m.get("allow_pickle", False)), pick_device(cfg.device),
                                        resolve_repo=lambda repo: hub_snapshot(cfg, repo),
                                        hub_cache_dir=hub_cache(cache_dir(cfg)))
-    encoder = SequenceEncoder(tokenizer, tokenization(m), int(m.max_length), cfg.sequence.too_long)
+    encoder = SequenceEncoder(tokenizer, tokenization(m, tokenizer), int(m.max_length), cfg.sequence.too_long)
     return LoadedModel(model, tokenizer, encoder, folder)
 
 
@@ -212,6 +226,10 @@ def load_victim(cfg: DictConfig, task: Task) -> Victim:
 
         model = quantize(model, str(m.quantize), pick_device(cfg.device))
     info = {"name": m.name, "path": str(loaded.folder.resolve()), "quantize": m.get("quantize")}
+    if m.family == "hf" and m.get("tokenization") == "auto":  # model=local: what the folder says it is
+        from genoarmory.models.derive import model_type
+
+        info.update(model_type=model_type(loaded.folder), tokenization=loaded.encoder.tokenization)
     victim = apply_victim_wrapper(Victim(model, loaded.encoder, m.name, pick_device(cfg.device), cfg.batch_size, info,
                                          compile=m.get("compile", False)), loaded.folder)
     if m.get("rc", "none") == "average":

@@ -22,20 +22,31 @@ from genoarmory.models.victim import pick_device
 
 
 def mlm_folder(victim, cfg) -> Path:
-    """attack.mlm, else the victim's own: mlm/ beside a tiny model, or model.mlm for hub families."""
+    """attack.mlm, else the victim's own: mlm/ beside its folder (the tiny models, a folder `train` wrote,
+    any model.path that has one), or model.mlm for hub families."""
     source = cfg.attack.get("mlm") or None
-    if source is None and cfg.model.family == "tiny":
-        own = Path(victim.info["path"]).parent / "mlm"
+    path = victim.info.get("path")
+    if source is None and path and (cfg.model.family == "tiny" or cfg.model.get("path")):
+        own = Path(path).parent / "mlm"
         if own.is_dir():
             return own
     source = source or cfg.model.get("mlm")
     if not source:
-        raise UserError(f"model {cfg.model.name} has no masked-LM head; set attack.mlm=<local folder or hub id>")
+        where = f" (no mlm/ folder beside {path})" if path else ""
+        raise UserError(f"BERT-Attack needs a masked LM and model {cfg.model.name} names none{where}: set "
+                        "attack.mlm=<local MLM folder or hub id>, or choose attack=textfooler|random|pgd")
     if Path(str(source)).is_dir():
         return Path(str(source))
     from genoarmory.hub import fetch
 
-    return fetch(str(source), "model", None, cache_dir=cache_dir(cfg), offline=is_offline(cfg))
+    try:
+        return fetch(str(source), "model", None, cache_dir=cache_dir(cfg), offline=is_offline(cfg))
+    except UserError as err:
+        if not cfg.model.get("path") or cfg.attack.get("mlm"):
+            raise
+        # model.path is the user's own folder: the fix is naming its masked LM, not the hub
+        raise UserError(f"BERT-Attack needs a masked LM for model.path={cfg.model.path}: set attack.mlm=<local "
+                        f"MLM folder or hub id> (the family's default {source} is not available: {err})") from None
 
 
 def load_mlm(folder: Path, cfg, tokenization: str):
