@@ -701,6 +701,35 @@ def _hide_resolved(errors: list[str], raw: dict) -> list[str]:
     return out
 
 
+def group_options(group: str) -> list[str]:
+    """Every option of a config group, nested ones as paths (dataset: motif/tata, gue/EMP/H3, ...); bases
+    (_threat, _selection) are not options."""
+    root = CONF_DIR / group
+    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml")
+                  if not any(part.startswith("_") for part in p.relative_to(root).parts))
+
+
+def option_hint(group: str, option: str) -> str:
+    """'; did you mean X? (options: ...)' for `group=option`: the closest option (case-insensitive, or the
+    closest spelling), listed with its siblings when options are nested (gue/EMP/H3 beside gue/EMP/*)."""
+    import difflib
+
+    from genoarmory.errors import suggest
+
+    options = group_options(group)
+    lowered = {o.lower(): o for o in options}
+    best = lowered.get(option.lower()) or next(iter(difflib.get_close_matches(option, options, n=1, cutoff=0.6)), None)
+    if best is None:
+        best = next(iter(difflib.get_close_matches(option.lower(), list(lowered), n=1, cutoff=0.6)), None)
+        best = lowered.get(best) if best else None
+    folder = best.rpartition("/")[0] if best else option.rpartition("/")[0]
+    shown_ = [o for o in options if o.rpartition("/")[0] == folder] if folder and best else options
+    if not folder:
+        shown_ = [o for o in options if "/" not in o] + sorted({o.split("/")[0] + "/..." for o in options if "/" in o})
+    listed = suggest(best or option, shown_, f"{group} options")
+    return listed
+
+
 def composition_error(err: Exception) -> UserError:
     """Hydra's own error for a command line it cannot compose, as one line (its first line, plus the
     options of a group when it lists them, or the override it could not parse)."""
@@ -711,6 +740,11 @@ def composition_error(err: Exception) -> UserError:
     first = lines[0] if lines else type(err).__name__
     if isinstance(err, OverrideParseException):
         first = f"cannot parse the override {err.override!r}: {first} (Hydra's override grammar)"
+    missing = re.search(r"Could not find '([^']+)'", text)
+    if missing and "/" in missing.group(1):
+        group, _, option = missing.group(1).partition("/")
+        if (CONF_DIR / group).is_dir():
+            return UserError(f"{group}={option}: no such option{option_hint(group, option)}")
     if "Available options" in text:
         start = next(i for i, line in enumerate(lines) if line.startswith("Available options"))
         options = []

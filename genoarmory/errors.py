@@ -38,5 +38,5 @@ def suggest(value: str, options, what: str = "options") -> str:
     options = list(options)
     lowered = {o.lower(): o for o in options}
     close = difflib.get_close_matches(str(value).lower(), list(lowered), n=1, cutoff=0.6)
-    hint = f"; did you mean {lowered[close[0]]}?" if close else ";"
+    hint = f"; did you mean {lowered[close[0]]}?" if close else ""
     return f"{hint} ({what}: {', '.join(options)})"

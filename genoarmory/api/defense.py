@@ -21,7 +21,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from genoarmory.api.pipeline import attack_victim, seed_everything
+from genoarmory.api.pipeline import attack_victim, check_own_model, seed_everything
 from genoarmory.config import config_hash, own_callable, plain_config
 from genoarmory.data import evaluation_examples, load_task
 from genoarmory.defenses.common import training_hash
@@ -127,6 +127,7 @@ def defend_configured(cfg: DictConfig, run_dir: Path) -> dict:
     if cfg.defense.name == "none" or not cfg.defense.get("trainer"):
         raise UserError("defense=none has nothing to train: choose defense=at, defense=freelb or defense=adfar "
                         "(or use `attack` for the undefended victim)")
+    check_own_model(cfg)
     seed_everything(int(cfg.seed))
     task = load_task(cfg)
     examples = evaluation_examples(cfg, task)

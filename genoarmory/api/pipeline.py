@@ -54,11 +54,24 @@ def attack_victim(cfg, run_dir: Path, task, victim, examples) -> dict:
     return attack_run(cfg, run_dir, task, victim, examples)[0]
 
 
+USER_DATA_LOADERS = ("genoarmory.data.fasta.load_fasta_task", "genoarmory.data.csv_tasks.load_user_csv")
+
+
+def check_own_model(cfg) -> None:
+    """Your own sequences (FASTA, CSV) need your own model: never silently train the embedded tiny model on
+    them and report its robustness as if it were a model of yours."""
+    if cfg.dataset.loader.get("_target_") in USER_DATA_LOADERS and cfg.model.family == "tiny" \
+            and not cfg.model.get("path"):
+        raise UserError(f"dataset={cfg.dataset.name} is your own data: attacking it needs model.path=DIR (a model "
+                        "trained on it, e.g. by `python -m genoarmory train model=tiny-6mer dataset=... `)")
+
+
 def attack_configured(cfg, run_dir: Path) -> dict:
     """The `attack` command: the configured task's selected examples, attacked on the configured victim."""
     from genoarmory.models.load import load_victim
     from genoarmory.report import print_summary
 
+    check_own_model(cfg)
     seed_everything(int(cfg.seed))
     task = load_task(cfg)
     examples = evaluation_examples(cfg, task)

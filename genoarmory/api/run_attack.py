@@ -68,7 +68,7 @@ def attack(victim, sequences=None, labels=None, attack: str = "bertattack", *, t
     `load_task` (its `split`, `limit` examples, seeded by `seed`). `**threat` are attack.* settings
     (max_perturb_ratio=0.05, query_budget=500, preserve="none", ...); `overrides` are any other Hydra
     overrides, as on the command line."""
-    from genoarmory.api.pipeline import attack_run, seed_everything
+    from genoarmory.api.pipeline import attack_run, check_own_model, seed_everything
     from genoarmory.api.settings import build_config
     from genoarmory.api.tasks import API_CONFIG, sequences_task
     from genoarmory.data import evaluation_examples
@@ -91,6 +91,8 @@ def attack(victim, sequences=None, labels=None, attack: str = "bertattack", *, t
     settings.update({f"attack.{k}": v for k, v in threat.items()})
     settings["progress"] = bool(progress)
     cfg = build_config("attack", [*groups, f"attack={attack}"], settings, list(overrides))
+    if task is not None:
+        check_own_model(cfg)
     seed_everything(int(cfg.seed))
     if task is None or sequences is not None:
         num_labels = task.num_labels if task is not None else (victim.num_labels_hint() or None)

@@ -48,7 +48,9 @@ def train(cfg: DictConfig, run_dir: Path) -> dict:
     from genoarmory.models.victim import pick_device
 
     seed_everything(int(cfg.seed))
-    task = load_task(cfg)  # validates every input before anything is written
+    task = load_task(cfg)
+    for split in task.splits:  # read (and check) every split now, before anything is written
+        task.split(split)
     device = pick_device(cfg.device)
     with run_lock(run_dir), staged_outputs(run_dir, OUTPUTS, bool(cfg.overwrite)) as staging:
         if cfg.model.family == "tiny":
@@ -57,6 +59,10 @@ def train(cfg: DictConfig, run_dir: Path) -> dict:
             metrics = train_tiny(cfg, task, staging, device)
         else:
             metrics = train_hf(cfg, task, staging, device)
+        skipped = {k: v for k, v in (task.info.get("skipped") or {}).items() if v}
+        if skipped:  # sequences the policy dropped (GUE's published N bases), per split
+            metrics["skipped_sequences"] = skipped
+            print(f"genoarmory: skipped sequences with ambiguous bases: {skipped}")
         write_json_atomic(staging / "metrics.json", {**metrics, **run_metadata(plain_config(cfg), device)})
     print(json.dumps({k: metrics[k] for k in ("accuracy", "f1", "mcc", "n_test", "train_seconds")}))
     print(f"genoarmory: model saved to {run_dir / 'model'}")

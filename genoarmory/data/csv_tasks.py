@@ -72,12 +72,16 @@ def load_csv_task(name: str, folder: Path, num_labels: int | None, policy: str =
             "(or run `python -m genoarmory download gue`)",
             str(folder),
         )
-    skipped: dict[str, int] = {}
-    loaded = {s: read_labelled_csv(folder / f"{s}.csv", s, policy, num_labels, max_length, skipped)
-              for s in splits if (folder / f"{s}.csv").exists() or s != "dev"}
-    seen = 1 + max(e.label for ex in loaded.values() for e in ex)
-    info = {"folder": str(folder), **({"skipped": skipped} if skipped else {})}
-    return Task(name, num_labels or max(seen, 2), loaded, info)
+    from genoarmory.data.example import LazySplits
+
+    skipped: dict[str, int] = {}  # filled as splits are read
+    present = [s for s in splits if (folder / f"{s}.csv").exists() or s != "dev"]
+    # each split is read on first use: an attack on GUE's test split never parses its 30k-row train.csv
+    loaded = LazySplits({s: (lambda s=s: read_labelled_csv(folder / f"{s}.csv", s, policy, num_labels, max_length,
+                                                           skipped)) for s in present})
+    if num_labels is None:
+        num_labels = max(2, 1 + max(e.label for s in present for e in loaded[s]))
+    return Task(name, num_labels, loaded, {"folder": str(folder), "skipped": skipped})
 
 
 def _has_rows(path: Path) -> bool:

@@ -28,9 +28,36 @@ def load_gue(task: str, num_labels: int, data_root: str | Path, policy: str = "e
     if not folder.is_dir():
         from genoarmory.hub import gue_task_dir
 
-        folder = gue_task_dir(task, cache_dir=cache_dir, offline=offline, data_root=data_root)
+        try:
+            folder = gue_task_dir(task, cache_dir=cache_dir, offline=offline, data_root=data_root)
+        except UserError as err:
+            if not Path(data_root).is_dir():
+                raise
+            raise UserError(layout_problem(Path(data_root), task) + f" (nor could the hub copy be used: {err})") from None
     if ambiguous not in ("skip", "error", "replace"):
         raise UserError(f"dataset.loader.ambiguous={ambiguous!r}: choose skip, error or replace")
     loaded = load_csv_task(f"gue/{task}", folder, num_labels, ambiguous if policy == "error" else policy, max_length)
     loaded.oracles = gue_oracles(task, loaded.splits, Path(cache_dir) if cache_dir else None)
     return loaded
+
+
+def layout_problem(root: Path, task: str) -> str:
+    """What is wrong with a data_root that lacks <root>/<group>/<task>/: the folder GUE's layout needs, and
+    where the task is instead when it is close by (data_root one level too high, too low, or at the task)."""
+    group, _, name = task.partition("/")
+    want = root / group / name
+    hint = ""
+    for candidate, fix in ((root / "GUE" / task, root / "GUE"), (root / "gue" / task, root / "gue"),
+                           (root.parent / task, root.parent),
+                           (root.parent.parent / task, root.parent.parent)):
+        if candidate.is_dir() and candidate != want:
+            hint = f"; it is at {candidate}/: set data_root={fix}"
+            break
+    else:
+        if (root / "train.csv").is_file() or (root / "test.csv").is_file():
+            hint = f"; {root} holds one task's CSVs: use dataset=csv dataset.path={root}, or data_root=<folder holding {group}/>"
+        else:
+            groups = sorted(p.name for p in root.iterdir() if p.is_dir())[:8]
+            hint = f"; {root} holds {', '.join(groups) or 'no folders'}"
+    return (f"data_root={root}: no {want}/ folder (GUE's layout: <data_root>/<group>/<task>/{{train,dev,test}}.csv)"
+            + hint)

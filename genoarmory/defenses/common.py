@@ -124,13 +124,14 @@ def adversarial_examples(ctx: DefenseContext, model: torch.nn.Module, out_dir: P
 
 
 def save_defended(ctx: DefenseContext, defended: Defended, folder: Path) -> None:
-    """run_dir/model in HF layout (safetensors); a tiny model's masked LM is copied beside it as mlm/, so
-    BERT-Attack proposes from the same MLM before and after the defense."""
+    """run_dir/model in HF layout (safetensors); the masked LM beside the clean model (a tiny model's, or
+    any model.path folder's mlm/) is copied beside it as mlm/, so BERT-Attack proposes from the same MLM
+    before and after the defense."""
     from genoarmory.models.saving import save_pretrained
 
     save_pretrained(defended.classifier, ctx.tokenizer, folder)
     if defended.save_extra is not None:
         defended.save_extra(folder)
     mlm = ctx.clean_folder.parent / "mlm"
-    if ctx.cfg.model.family == "tiny" and mlm.is_dir():
+    if mlm.is_dir():
         shutil.copytree(mlm, folder.parent / "mlm", dirs_exist_ok=True)
