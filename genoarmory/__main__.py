@@ -3,7 +3,8 @@
 Hydra commands (train, attack, defend, certify, corrupt, genoadv build) compose conf/ and take overrides;
 the file-oriented ones (read, visualize, merge, transfer, leaderboard, download, genoadv verify) take plain
 arguments.
-Each command module exposes `main(argv) -> int`.
+Each command module exposes `main(argv) -> int`. `--help` for train, attack and defend is answered here
+(commands/help.py), before any command module (and so torch, transformers, Hydra) is imported.
 """
 
 from __future__ import annotations
@@ -28,9 +29,16 @@ COMMANDS = {
 }
 
 
+HYDRA_COMMANDS = ("train", "attack", "defend")  # their --help: commands/help.py, from conf/
+
+
 def usage() -> str:
     lines = ["usage: python -m genoarmory <command> [hydra overrides | arguments]", "", "commands:"]
     lines += [f"  {name:<12} {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "`python -m genoarmory <command> --help` lists a command's options, with examples:",
+              "  python -m genoarmory attack                                 # the embedded default, no network",
+              "  python -m genoarmory attack model.path=DIR dataset=csv dataset.path=my.csv",
+              "  python -m genoarmory read runs/attack/tiny-6mer/motif-tata/bertattack --examples 5"]
     return "\n".join(lines)
 
 
@@ -43,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"genoarmory: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
+    if command in HYDRA_COMMANDS and any(a in ("-h", "--help") for a in rest):
+        from genoarmory.commands.help import command_help
+
+        print(command_help(command, COMMANDS[command][1]))
+        return 0
     return run_command(COMMANDS[command][0], rest)  # Ctrl-C: one line, exit 130 (genoarmory/interrupts.py)
 
 

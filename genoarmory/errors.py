@@ -17,6 +17,13 @@ class UserError(Exception):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+def report_user_error(err: UserError) -> None:
+    """The one line a UserError becomes on stderr."""
+    import sys
+
+    print(f"genoarmory: error: {err}", file=sys.stderr)
+
+
 def located(path, line: int | None = None) -> str:
     """'file:line' (1-based line numbers, as editors show them)."""
     return f"{path}:{line}" if line is not None else str(path)

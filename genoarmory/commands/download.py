@@ -22,11 +22,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
-from genoarmory import hub
-from genoarmory.commands.hydra_entry import CONF_DIR, report_user_error
-from genoarmory.errors import UserError
+from genoarmory.config import CONF_DIR
+from genoarmory.errors import UserError, report_user_error
 
 
 def parser() -> argparse.ArgumentParser:
@@ -60,12 +57,17 @@ def main(argv: list[str]) -> int:
 
 def config_cache_dir() -> Path:
     """conf/_run.yaml's `cache_dir` (every Hydra command's), resolved the way the Hydra commands resolve it."""
+    from genoarmory import hub
+    from omegaconf import OmegaConf
+
     cfg = OmegaConf.load(CONF_DIR / "_run.yaml") if (CONF_DIR / "_run.yaml").is_file() else None
     value = OmegaConf.select(cfg, "cache_dir") if cfg is not None else None
     return Path(value).expanduser() if value else hub.default_cache_dir()
 
 
 def download_model(name: str, args, cache_dir: Path) -> list[str]:
+    from genoarmory import hub
+
     cfg = model_config(name)
     if args.task:
         if not cfg.get("finetuned_id"):
@@ -86,6 +88,8 @@ def download_model(name: str, args, cache_dir: Path) -> list[str]:
 
 def model_config(name: str):
     """conf/model/<name>.yaml, read directly (no Hydra app): only its hub ids matter here."""
+    from omegaconf import OmegaConf
+
     path = CONF_DIR / "model" / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml")))
@@ -97,6 +101,8 @@ def model_config(name: str):
 
 
 def download_genoadv(args, cache_dir: Path) -> list[str]:
+    from genoarmory import hub
+
     revision = args.revision or "main"
     if args.source:
         with staging_dir(cache_dir) as staging:
@@ -112,6 +118,8 @@ def download_genoadv(args, cache_dir: Path) -> list[str]:
 
 def genoadv_patterns(task: str, revision: str, cache_dir: Path) -> list[str]:
     """Only one config's files: the card says which."""
+    from genoarmory import hub
+
     card = hub.fetch(hub.GENOADV_REPO, "dataset", revision, cache_dir, allow_patterns=["README.md"])
     configs = hub.card_configs(card)
     if task not in configs:
@@ -120,6 +128,8 @@ def genoadv_patterns(task: str, revision: str, cache_dir: Path) -> list[str]:
 
 
 def download_gue(args, cache_dir: Path) -> list[str]:
+    from genoarmory import hub
+
     tasks = [args.task] if args.task else gue_tasks()
     if not args.source:
         snapshot = hub.fetch_gue(args.revision, cache_dir, False, tasks)
@@ -148,5 +158,7 @@ def staging_dir(cache_dir: Path) -> tempfile.TemporaryDirectory:
 
 def gue_tasks() -> list[str]:
     """Every GUE task named in conf/dataset/gue/ (their loader.task)."""
+    from omegaconf import OmegaConf
+
     files = sorted((CONF_DIR / "dataset" / "gue").rglob("*.yaml"))
     return [str(OmegaConf.load(f).loader.task) for f in files]

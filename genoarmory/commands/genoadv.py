@@ -15,8 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from genoarmory.commands.hydra_entry import report_user_error
-from genoarmory.errors import UserError
+from genoarmory.errors import UserError, report_user_error
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
@@ -46,14 +45,14 @@ def build_settings(argv: list[str]):
 
 
 def build(argv: list[str]) -> int:
-    from genoarmory.genoadv.build import build_genoadv
-
     if any(a in ("-h", "--help") for a in argv):
         from genoarmory.config import CONF_DIR
 
         print(__doc__)
         print("build settings (conf/genoadv.yaml):\n" + (CONF_DIR / "genoadv.yaml").read_text())
         return 0
+    from genoarmory.genoadv.build import build_genoadv
+
     settings = build_settings(argv)
     runs = [settings.runs] if isinstance(settings.runs, str) else list(settings.runs)
     if not runs:
@@ -97,10 +96,10 @@ def verify_parser() -> argparse.ArgumentParser:
 
 
 def verify(argv: list[str]) -> int:
+    args = verify_parser().parse_args(argv)  # before the heavy imports: `verify --help` stays fast
     from genoarmory.genoadv.verify import format_report, verify_folder
     from genoarmory.results import write_json_atomic
 
-    args = verify_parser().parse_args(argv)
     if args.model_name and not args.model:
         raise UserError("--model-name names the family of --model; give --model DIR too")
     report = verify_folder(args.folder, args.model, args.model_name, args.config, args.device,

@@ -28,7 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 from genoarmory import sweep
 from genoarmory.config import CONF_DIR, implied_overrides, register_resolvers
 from genoarmory.config_schema import check_config, compose_checked
-from genoarmory.errors import FailedJob, UserError
+from genoarmory.errors import FailedJob, UserError, report_user_error
 
 
 def _sweep_dir(run_dir, job_name) -> str:
@@ -61,10 +61,6 @@ def resolve_run_dir(command: str, cfg: DictConfig) -> Path:
     if hydra_cfg.mode == RunMode.MULTIRUN:
         return Path(hydra_cfg.runtime.output_dir)
     return Path(cfg.run_dir) if cfg.get("run_dir") else default_run_dir(command, cfg)
-
-
-def report_user_error(err: UserError) -> None:
-    print(f"genoarmory: error: {err}", file=sys.stderr)
 
 
 def _hydra_args(argv: list[str]):

@@ -142,7 +142,7 @@ def merge(folders: list[Path], out: Path | None) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    from genoarmory.commands.hydra_entry import report_user_error
+    from genoarmory.errors import report_user_error
 
     parser = argparse.ArgumentParser(prog="genoarmory merge", description=__doc__.split("\n\n")[0])
     parser.add_argument("dirs", nargs="+", type=Path, help="shard run folders (or a sweep folder holding them)")
