@@ -76,7 +76,9 @@ def _cell(key: str, value) -> str:
     return str(value)
 
 
-def render(rows: list[dict], fmt: str, title: str = "") -> str:
+def render(rows: list[dict], fmt: str, title: str = "", width: int | None = None) -> str:
+    """`width`: the terminal's, when printing to one: a table wider than that is printed turned (one row per
+    column, one column per run, in as many blocks as fit), so no column (flags included) is cut off."""
     cols = columns(rows)
     if fmt == "json":
         return json.dumps(rows, indent=2)
@@ -94,7 +96,34 @@ def render(rows: list[dict], fmt: str, title: str = "") -> str:
                                                              "source", "flags") else "---:" for k in cols) + "|"]
         out += [line(_cell(k, r.get(k)) for k in cols) for r in rows]
         return "\n".join(out)
+    if width is not None and _natural_width(rows, cols) > width:
+        return _turned(rows, cols, title, width)
     return _rich_table(rows, cols, title)
+
+
+def _natural_width(rows, cols) -> int:
+    return sum(max([len(k)] + [len(_cell(k, r.get(k))) for r in rows]) + 3 for k in cols) + 4
+
+
+def _turned(rows, cols, title, width) -> str:
+    """The table turned: a row per column, a column per run, in blocks of as many runs as fit `width`."""
+    from rich.console import Console
+    from rich.table import Table
+
+    label = max(len(k) for k in cols) + 3
+    per_run = max([12] + [len(_cell(k, r.get(k))) + 3 for r in rows for k in cols if k != "flags"])
+    fit = max(1, (width - label - 4) // per_run)
+    console = Console(width=width, record=True, file=io.StringIO(), force_terminal=False)
+    for start in range(0, len(rows), fit):
+        block = rows[start:start + fit]
+        table = Table(title=(title or None) if start == 0 else None)
+        table.add_column("", justify="left", no_wrap=True)
+        for i, _ in enumerate(block, start=start + 1):
+            table.add_column(f"#{i}", justify="right", overflow="fold")
+        for key in cols:
+            table.add_row(key, *(_cell(key, r.get(key)) or "—" for r in block))
+        console.print(table)
+    return console.export_text().rstrip("\n")
 
 
 def _rich_table(rows, cols, title) -> str:
@@ -108,7 +137,7 @@ def _rich_table(rows, cols, title) -> str:
     for row in rows:
         table.add_row(*(_cell(k, row.get(k)) or "—" for k in cols))
     # wide enough for every cell: a table piped to a file or pager must not truncate numbers
-    width = sum(max([len(k)] + [len(_cell(k, r.get(k))) for r in rows]) + 3 for k in cols) + 4
+    width = _natural_width(rows, cols)
     console = Console(width=max(80, width, len(title) + 4), record=True, file=io.StringIO(), force_terminal=False)
     console.print(table)
     return console.export_text().rstrip("\n")

@@ -1,13 +1,16 @@
-"""`python -m genoarmory read RUN_DIR|leaderboard [--format table|json|csv|markdown]`: print metrics.
+"""`python -m genoarmory read RUN_DIR|leaderboard [--format table|json|csv|markdown] [--examples [N]]`.
 
 RUN_DIR is one attack run (its summary.json) or a sweep folder (every run below it with a summary.json).
 `leaderboard` reads every entry JSON under the board's data/ folder (--board, default ./leaderboard).
+`--examples N` also shows N attacked examples of each run: original vs adversarial, edits highlighted.
+In a terminal the table fits its width (a table too wide is printed one run per column instead).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -31,6 +34,25 @@ def leaderboard_rows(board: Path | None) -> tuple[list[dict], Path]:
     return [entry_row(e) for e in entries], data
 
 
+def show_examples(target: Path, n: int) -> None:
+    """N examples of every run at or below target, as rich panels (colour in a terminal, plain text in a pipe)."""
+    from rich.console import Console
+
+    from genoarmory.analysis.examples import example_panel, pick
+    from genoarmory.results import RECORDS, Run, find_runs
+
+    if n < 1:
+        raise UserError(f"--examples {n}: give a positive number of examples")
+    console = Console()
+    for path in find_runs(target, need=RECORDS):
+        run = Run(path)
+        records = run.records(run.num_labels)
+        shown = pick(records, n)
+        console.print(f"[bold]{path}[/]: {len(shown)} of {len(records)} example{'s' if len(records) != 1 else ''}")
+        for record in shown:
+            console.print(example_panel(record))
+
+
 def main(argv: list[str]) -> int:
     from genoarmory.analysis.table import FORMATS, render
 
@@ -38,13 +60,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("target", help="a run folder, a sweep folder, or the word 'leaderboard'")
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("--board", help="leaderboard folder holding data/ (default ./leaderboard)")
+    parser.add_argument("--examples", nargs="?", type=int, const=5, default=0, metavar="N",
+                        help="also show N attacked examples per run (default 5): original vs adversarial, "
+                             "edits highlighted, labels and probabilities")
     args = parser.parse_args(argv)
     try:
         if args.target == "leaderboard" and not (Path(args.target) / "summary.json").is_file():
             rows, source = leaderboard_rows(Path(args.board) if args.board else None)
         else:
             rows, source = run_rows(Path(args.target)), Path(args.target)
-        print(render(rows, args.format, title=str(source)))
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() and args.format == "table" else None
+        print(render(rows, args.format, title=str(source), width=width))
+        if args.examples:
+            show_examples(Path(args.target), args.examples)
     except UserError as err:
         print(f"genoarmory: error: {err}", file=sys.stderr)
         return err.exit_code
