@@ -21,9 +21,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from genoarmory.api.pipeline import attack_victim, check_own_model, seed_everything
+from genoarmory.api.pipeline import attack_victim, selected_examples
 from genoarmory.config import config_hash, own_callable, plain_config
-from genoarmory.data import evaluation_examples, load_task
 from genoarmory.defenses.common import training_hash
 from genoarmory.errors import UserError
 from genoarmory.metrics.registry import keys, shown
@@ -127,12 +126,7 @@ def defend_configured(cfg: DictConfig, run_dir: Path) -> dict:
     if cfg.defense.name == "none" or not cfg.defense.get("trainer"):
         raise UserError("defense=none has nothing to train: choose defense=at, defense=freelb or defense=adfar "
                         "(or use `attack` for the undefended victim)")
-    check_own_model(cfg)
-    seed_everything(int(cfg.seed))
-    task = load_task(cfg)
-    examples = evaluation_examples(cfg, task)
-    if not examples:
-        raise UserError(f"no examples selected from {cfg.dataset.name} (split {cfg.dataset.split})")
+    task, examples = selected_examples(cfg)
     with run_lock(run_dir):
         refuse_foreign_results(cfg, run_dir)
         return _defend(cfg, run_dir, task, examples)

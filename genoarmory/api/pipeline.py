@@ -66,17 +66,24 @@ def check_own_model(cfg) -> None:
                         "trained on it, e.g. by `python -m genoarmory train model=tiny-6mer dataset=... `)")
 
 
-def attack_configured(cfg, run_dir: Path) -> dict:
-    """The `attack` command: the configured task's selected examples, attacked on the configured victim."""
-    from genoarmory.models.load import load_victim
-    from genoarmory.report import print_summary
-
+def selected_examples(cfg):
+    """(task, examples) a command attacks: the configured task (checked to come with a model of the user's
+    when it is the user's data), seeded, its selected examples (never none)."""
     check_own_model(cfg)
     seed_everything(int(cfg.seed))
     task = load_task(cfg)
     examples = evaluation_examples(cfg, task)
     if not examples:
         raise UserError(f"no examples selected from {cfg.dataset.name} (split {cfg.dataset.split}, shard {cfg.dataset.shard})")
+    return task, examples
+
+
+def attack_configured(cfg, run_dir: Path) -> dict:
+    """The `attack` command: the configured task's selected examples, attacked on the configured victim."""
+    from genoarmory.models.load import load_victim
+    from genoarmory.report import print_summary
+
+    task, examples = selected_examples(cfg)
     with run_lock(run_dir):
         victim = load_victim(cfg, task)
         summary = attack_victim(cfg, run_dir, task, victim, examples)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from genoarmory.config import CONF_DIR, data_config
 from genoarmory.errors import UserError
 from genoarmory.genoadv.schema import row
-from genoarmory.config import data_config
 from genoarmory.results import CONFIG, RECORDS, SUMMARY, AttackRecord, Run
 
 SOURCE_SPLITS = {"train": "train", "dev": "dev", "test": "test", "test_adversarial": "test"}
@@ -156,10 +156,16 @@ def attack_command(run: AttackRun) -> str:
     """The command line that reproduces the run (the exact config is in its config.yaml)."""
     c = run.config
     defense = str(c.get("defense", {}).get("name", "none"))
-    parts = ["python -m genoarmory", "defend" if defense != "none" else "attack", f"model={c.model.name}"]
+    parts = ["python -m genoarmory", "defend" if defense != "none" else "attack"]
+    if (CONF_DIR / "model" / f"{c.model.name}.yaml").is_file():  # a model of conf/; else model=local, named by its folder
+        parts.append(f"model={c.model.name}")
     if c.model.get("path"):
         parts.append(f"model.path={c.model.path}")
-    parts.append(f"dataset={c.dataset.name}")
+    if (CONF_DIR / "dataset" / f"{c.dataset.name}.yaml").is_file():
+        parts.append(f"dataset={c.dataset.name}")
+    else:  # the user's own file (dataset=csv / fasta: named after the file)
+        parts += [f"dataset={'csv' if c.dataset.get('loader', {}).get('_target_', '').endswith('load_user_csv') else 'fasta'}",
+                  f"dataset.path={c.dataset.get('path')}"]
     if str(c.dataset.name).startswith("gue/"):
         parts.append(f"data_root={c.data_root}")
     parts += [f"attack={c.attack.name}", f"attack.max_perturb_ratio={c.attack.get('max_perturb_ratio')}"]
