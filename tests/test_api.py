@@ -114,3 +114,13 @@ def test_from_pretrained_folder_is_named_after_it(embedded, tmp_path):
     assert model_info["tokenization"] == "kmer"
     with pytest.raises(UserError, match="did you mean dnabert2"):
         ga.Victim.from_pretrained("dnabert")
+
+
+def test_a_plain_module_runs_textfooler_through_its_encoder_and_says_what_pgd_needs(embedded):
+    folder, model, tokenizer = embedded
+    task = ga.load_task("motif/tata")
+    hf = ga.attack(ga.Victim.wrap(model, tokenizer), task=task, limit=2, attack="textfooler")
+    plain = ga.attack(ga.Victim.wrap(PlainClassifier(model), tokenizer), task=task, limit=2, attack="textfooler")
+    assert [outcome(r.to_json()) for r in plain.records] == [outcome(r.to_json()) for r in hf.records]
+    with pytest.raises(UserError, match="takes no inputs_embeds"):
+        ga.attack(ga.Victim.wrap(PlainClassifier(model), tokenizer), task=task, limit=1, attack="pgd")

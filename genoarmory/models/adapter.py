@@ -1,7 +1,7 @@
 """Any `torch.nn.Module` classifier seen as a Hugging Face one, so `genoarmory.Victim.wrap` can attack it.
 
 The victim (models/victim.py) calls `model(input_ids=..., attention_mask=...)`, reads `.logits`,
-`config.num_labels` and `get_input_embeddings()`. A plain module that maps token ids [n, T] to logits
+`config.num_labels`, `get_input_embeddings()` and (TextFooler) `base_model`. A plain module that maps token ids [n, T] to logits
 [n, C] (a tensor, a tuple whose first item is the logits, or an object with `.logits`) gets those here;
 its attention mask is passed only when its forward takes one.
 """
@@ -46,6 +46,17 @@ class ModuleClassifier(torch.nn.Module):
                                 "need one; use attack=bertattack|textfooler|random")
             return SequenceClassifierOutput(logits=_logits(self.module(inputs_embeds=inputs_embeds, **kwargs)))
         return SequenceClassifierOutput(logits=_logits(self.module(input_ids, **kwargs)))
+
+    @property
+    def base_model(self) -> torch.nn.Module:
+        """The encoder whose hidden states TextFooler's similarity filter reads: a Hugging Face model inside the
+        wrapped module (its `base_model`), when it holds one."""
+        for module in self.module.modules():  # the wrapped module first, then what it holds
+            base = getattr(module, "base_model", None)
+            if isinstance(base, torch.nn.Module):
+                return base
+        raise UserError("the wrapped model holds no Hugging Face encoder (base_model), whose hidden states "
+                        "TextFooler's similarity filter reads: use attack=bertattack|random, or wrap an HF classifier")
 
     def get_input_embeddings(self) -> torch.nn.Module:
         own = getattr(self.module, "get_input_embeddings", None)
