@@ -119,7 +119,7 @@ def test_a_model_id_absent_locally_while_offline(tmp_path, quick_tiny_model, cap
 
 
 @pytest.mark.parametrize("override, message", [
-    ("model=no-such-model", "Could not find 'model/no-such-model'"),
+    ("model=no-such-model", "model=no-such-model: no such option (model options: caduceus, "),
     ("attack.max_perturb_ration=0.2", "attack.max_perturb_ration"),
     ("dataset.limit=[1", "no viable alternative at input '[1'"),
 ])

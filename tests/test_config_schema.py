@@ -40,7 +40,7 @@ BAD = [  # (override(s), the key the error must name, what it must say is allowe
     (["attack=textattack", "attack.searches.greedy._target_=os.system"], "attack.searches.greedy._target_",
      "GenoArmory's own searchs"),
     (["attack.recipe=os.system"], "attack.recipe", "GenoArmory's own recipes"),
-    (["attack=bogus"], "attack", "available: bertattack, fimba, pgd, random, textattack, textfooler"),
+    (["attack=bogus"], "attack", "(attack options: bertattack, fimba, pgd, random, textattack, textfooler)"),
     (["model.bogus=1"], "model.bogus", "no such key here"),
     (["dataset.limit=[1"], "dataset.limit=[1", "override grammar"),
 ]
