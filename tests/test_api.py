@@ -114,6 +114,10 @@ def test_from_pretrained_folder_is_named_after_it(embedded, tmp_path):
     assert model_info["tokenization"] == "kmer"
     with pytest.raises(UserError, match="did you mean dnabert2"):
         ga.Victim.from_pretrained("dnabert")
+    with pytest.raises(UserError, match="no such folder"):
+        ga.Victim.from_pretrained(tmp_path / "missing" / "model")
+    assert ga.Victim.from_pretrained("zhihan1996/DNABERT-2-117M").groups == ["model=dnabert2"]  # its config
+    assert ga.Victim.from_pretrained("org/other").settings["model.hub_id"] == "org/other"  # model=local
 
 
 def test_a_plain_module_runs_textfooler_through_its_encoder_and_says_what_pgd_needs(embedded):

@@ -50,7 +50,7 @@ class Victim:
             settings["model.path"] = str(Path(source).expanduser().resolve())
         elif (CONF_DIR / "model" / f"{source}.yaml").is_file() and "/" not in source:
             groups = [f"model={source}"]
-        elif "/" in source and not Path(source).expanduser().exists():
+        elif source.count("/") == 1 and not source.startswith((".", "/", "~")):  # org/name: a hub id
             known = _configs_by_hub_id().get(source)
             groups = [f"model={known}"] if known else ["model=local"]
             if not known:
@@ -59,6 +59,8 @@ class Victim:
             from genoarmory.errors import suggest
 
             options = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml") if p.stem != "local")
+            if "/" in source or Path(source).suffix:
+                raise UserError(f"Victim.from_pretrained({source!r}): no such folder")
             raise UserError(f"Victim.from_pretrained({source!r}): not a folder, a hub id (org/name) or a model "
                             f"config{suggest(source, options)}")
         for key, value in (("name", name), ("mlm", mlm), ("revision", revision), ("max_length", max_length)):
