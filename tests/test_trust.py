@@ -278,9 +278,9 @@ def test_item7_the_tiny_cache_checks_names_it_is_given_outside_the_schema(tmp_pa
 # ---- 10. Ctrl-C: one line, exit 130, in every command
 
 KEYBOARD = [  # (command line, the function it reaches: Ctrl-C lands there)
-    (["attack", "progress=false"], "genoarmory.commands.attack.load_task"),
+    (["attack", "progress=false"], "genoarmory.api.pipeline.load_task"),  # attack and defend select through the API
     (["train", "progress=false"], "genoarmory.commands.train.load_task"),
-    (["defend", "defense=at", "progress=false"], "genoarmory.commands.defend.load_task"),
+    (["defend", "defense=at", "progress=false"], "genoarmory.api.pipeline.load_task"),
     (["genoadv", "build", "runs=[x]", "run_dir=y"], "genoarmory.genoadv.build.build_genoadv"),
     (["merge", "."], "genoarmory.commands.merge.find_runs"),
     (["leaderboard", "build", "--out", "site"], "genoarmory.leaderboard.site.build_site"),
