@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from genoarmory.api.pipeline import seed_everything  # the attack path's (one seeding)
-
-
-def seeded_selection(cfg):
-    """(task, evaluation examples) of the composed config, seeded; a UserError when nothing is selected."""
-    from genoarmory.data import evaluation_examples, load_task
-    from genoarmory.errors import UserError
-
-    seed_everything(int(cfg.seed))
-    task = load_task(cfg)
-    examples = evaluation_examples(cfg, task)
-    if not examples:
-        raise UserError(f"no examples selected from {cfg.dataset.name} (split {cfg.dataset.split})")
-    return task, examples
+# the attack path's seeding and selection (api/pipeline.py): certify and corrupt select exactly as attack does
+from genoarmory.api.pipeline import seed_everything  # noqa: F401
+from genoarmory.api.pipeline import selected_examples as seeded_selection  # noqa: F401
 
 
 def evaluation_summary(metrics: dict, config: dict, victim, what: str, seconds: float) -> dict:
