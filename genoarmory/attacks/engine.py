@@ -214,7 +214,21 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
     search_fn = spec.search or search_fn  # recipes with their own search (PGD, the TextAttack bridge)
     parallel = resolve_parallel(parallel, victim)
     queue = [e for e in examples if e.id not in writer.done]
-    bar = progress(len(examples), f"attack {spec.name}", show_progress, initial=len(examples) - len(queue))
+    # smoothing=0: the ETA is the whole run's average rate; records finish in bursts (a lane's batch), so the
+    # default moving average made the first estimates swing wildly
+    bar = progress(len(examples), f"attack {spec.name}", show_progress, initial=len(examples) - len(queue),
+                   smoothing=0)
+    shown = [0.0]  # when the postfix was last refreshed
+
+    def show(force: bool = False) -> None:
+        """asr so far and the cumulative queries, refreshed per answered batch, not
+        only when a record is written: a long first example used to freeze `queries=`. At most as often as
+        the bar itself redraws (0.2 s on a terminal, 30 s in a log)."""
+        now = time.monotonic()
+        if force or now - shown[0] >= max(0.5, getattr(bar, "mininterval", 0.5)):  # a disabled bar has none
+            shown[0] = now
+            bar.set_postfix(asr=f"{wins / max(1, attacked):.2f}", queries=victim.queries)
+
     attacked = sum(r.attacked for r in writer.records)
     wins = sum(r.succeeded for r in writer.records)
     done: dict[int, AttackRecord] = {}
@@ -272,6 +286,7 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
             finished: list = []
             lane.active = _answer_scores(lane, finished)
             settle(lane, finished)
+            show()
             while next_write in done:
                 record = done.pop(next_write)
                 with span(observer, "engine.records", 1):
@@ -280,6 +295,6 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
                 attacked += record.attacked
                 wins += record.succeeded
                 bar.update(1)
-                bar.set_postfix(asr=f"{wins / max(1, attacked):.2f}", queries=victim.queries)
+    show(force=True)
     bar.close()
     return writer.records

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from genoarmory.errors import UserError
+from genoarmory.text import counted
 
 # the committed board (its data/: protocol, entries, plots) ships inside the package, so an installed
 # wheel builds the same site as a checkout
@@ -81,13 +82,14 @@ def _run(args) -> int:
         from genoarmory.leaderboard.site import build_site
 
         stats = build_site(board, _out_dir(args))
-        print(f"built {stats['out']}/index.html: {stats['entries']} entries ({stats['verified']} verified, "
-              f"{stats['reported']} reported), {stats['models']} models — open it in a browser, no server needed")
+        print(f"built {stats['out']}/index.html: {counted(stats['entries'], 'entry', 'entries')} "
+              f"({stats['verified']} verified, {stats['reported']} reported), {counted(stats['models'], 'model')} "
+              "— open it in a browser, no server needed")
     elif args.action == "import-reported":
         from genoarmory.leaderboard.reported import import_reported
 
         n = import_reported(args.csv, board)
-        print(f"wrote {n} reported entries under {board / 'data' / 'entries' / 'reported'}")
+        print(f"wrote {counted(n, 'reported entry', 'reported entries')} under {board / 'data' / 'entries' / 'reported'}")
     elif args.action == "check":
         from genoarmory.leaderboard.add import check_board_protocol
         from genoarmory.leaderboard.entries import entry_id, entry_path, load_board
@@ -102,8 +104,9 @@ def _run(args) -> int:
             if problems:
                 raise UserError(f"{entry_id(e)}: {problems[0]}", str(entry_path(board, e)))
         rehashed = sum(checked_here(e["identity"]) for e in verified)
-        print(f"{len(entries)} entries pass the schema and the board's protocol ({board / 'data' / 'entries'}); "
-              f"{rehashed} of {len(verified)} verified entries re-hashed here and match")
+        print(f"{counted(len(entries), 'entry', 'entries')} pass the schema and the board's protocol "
+              f"({board / 'data' / 'entries'}); {rehashed} of {len(verified)} verified entries "
+              "re-hashed here and match")
     return 0
 
 
