@@ -16,6 +16,7 @@ from pathlib import Path
 
 from genoarmory.errors import UserError
 from genoarmory.metrics.registry import METRICS
+from genoarmory.results import read_json_object
 
 SCHEMA_FILE = "entry.schema.json"
 KEY_FIELDS = ("source", "model", "task", "attack", "defense")
@@ -94,22 +95,9 @@ def dump(entry: dict) -> str:
 
 
 def read_entry(path: Path) -> dict:
-    try:
-        entry = json.loads(Path(path).read_text(), parse_constant=_refuse_constant)
-    except json.JSONDecodeError as err:
-        raise UserError(f"not valid JSON ({err.msg})", f"{path}:{err.lineno}") from None
-    except ValueError as err:
-        raise UserError(str(err), str(path)) from None
-    except RecursionError:
-        raise UserError("JSON nested too deeply", str(path)) from None
-    if not isinstance(entry, dict):
-        raise UserError("an entry must be a JSON object", str(path))
+    entry = read_json_object(Path(path), "board entry", finite=True)
     validate(entry, str(path))
     return entry
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows (an entry's numbers must be finite)")
 
 
 def load_board(board: Path) -> list[dict]:

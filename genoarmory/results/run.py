@@ -24,18 +24,26 @@ SUMMARY = "summary.json"
 CONFIG = "config.yaml"
 
 
-def read_json_object(path: Path, what: str = "summary") -> dict:
-    """A JSON file that must hold one object; every failure is a one-line UserError naming the file."""
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows (the numbers must be finite)")
+
+
+def read_json_object(path: Path, what: str = "summary", finite: bool = False) -> dict:
+    """A JSON file that must hold one object; every failure is a one-line UserError naming the file.
+    `finite`: NaN / Infinity (which Python's json reads by default) are refused too."""
+    path = Path(path)
     if path.is_symlink():
         raise UserError("is a symbolic link; run folders must hold their own files", str(path))
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(), **({"parse_constant": _refuse_constant} if finite else {}))
     except FileNotFoundError:
         raise UserError(f"no {path.name} (is the run finished?)", str(path)) from None
     except (OSError, UnicodeDecodeError) as err:
         raise UserError(f"cannot read ({getattr(err, 'strerror', None) or err})", str(path)) from None
     except json.JSONDecodeError as err:
         raise UserError(f"not valid JSON ({err.msg})", located(path, err.lineno)) from None
+    except ValueError as err:  # a refused constant (finite=True)
+        raise UserError(str(err), str(path)) from None
     except RecursionError:
         raise UserError("JSON nested too deeply", str(path)) from None
     if not isinstance(data, dict):
