@@ -7,7 +7,7 @@ from __future__ import annotations
 def compose(overrides: list[str] | None = None, command: str = "attack"):
     """The composed and checked config of `command` exactly as the CLI would build it (no Hydra run),
     progress bars off."""
-    from genoarmory.config_schema import compose_checked
+    from genoarmory.config_compose import compose_checked
 
     return compose_checked(command, list(overrides or []) + ["progress=false"])
 

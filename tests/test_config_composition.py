@@ -15,7 +15,7 @@ import os
 import pytest
 
 from genoarmory.config import CONF_DIR, plain_config
-from genoarmory.config_schema import compose_checked
+from genoarmory.config_compose import compose_checked
 
 GOLDEN = CONF_DIR.parents[1] / "tests" / "data" / "composed_groups.json"
 GROUPS = {"model": "attack", "dataset": "attack", "attack": "attack", "defense": "defend"}

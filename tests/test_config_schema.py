@@ -11,7 +11,8 @@ import pytest
 
 from conftest import run_cli
 from genoarmory.config import CONF_DIR, load_saved_config, own_partial
-from genoarmory.config_schema import compose_checked, schema_errors
+from genoarmory.config_check import schema_errors
+from genoarmory.config_compose import compose_checked
 from genoarmory.errors import UserError
 
 BAD = [  # (override(s), the key the error must name, what it must say is allowed)

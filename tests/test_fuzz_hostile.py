@@ -532,7 +532,7 @@ def base_configs():
 def test_hostile_overrides_through_the_schema(base_configs, scratch, canaries, data):
     from omegaconf import OmegaConf
 
-    from genoarmory.config_schema import check_config
+    from genoarmory.config_check import check_config
 
     command = data.draw(st.sampled_from(["attack", "attack", "train", "defend"]))
     cfg = OmegaConf.create(base_configs[command])

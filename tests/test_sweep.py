@@ -15,7 +15,7 @@ import torch
 
 from conftest import REPO, run_cli
 from genoarmory.commands.hydra_entry import _hydra_args
-from genoarmory.config_schema import compose_checked
+from genoarmory.config_compose import compose_checked
 from genoarmory.sweep import JOB_FILE, write_sweep_summary
 
 KEYS = ("origin_acc", "after_attack_acc", "asr", "average_queries", "n_examples")

@@ -21,7 +21,8 @@ def build_config(command: str, groups: list[str], settings: dict, overrides: lis
     on it, check it. A key the config does not have is refused, as `+key=value` would be on the command line."""
     from omegaconf import OmegaConf, open_dict
 
-    from genoarmory.config_schema import check_config, compose_checked
+    from genoarmory.config_check import check_config
+    from genoarmory.config_compose import compose_checked
 
     cfg = compose_checked(command, [*groups, *overrides], check=False)
     with open_dict(cfg):

@@ -10,17 +10,15 @@ attack outcome: each example's radius holds with probability >= 1 - defense.alph
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from genoarmory.commands.common import evaluation_summary, seeded_selection
+from genoarmory.commands.common import seeded_selection, write_evaluation
 from genoarmory.commands.hydra_entry import run_hydra
-from genoarmory.config import plain_config
 from genoarmory.errors import UserError
-from genoarmory.results import CONFIG, SUMMARY, run_lock, write_json_atomic, write_text_atomic
+from genoarmory.results import SUMMARY, run_lock
 
 CERTIFICATES = "certificates.jsonl"
 
@@ -55,12 +53,8 @@ def certify(cfg: DictConfig, run_dir: Path) -> dict:
         bar = progress(len(examples), "certify", bool(cfg.progress))
         rows = certify_examples(smooth, examples, int(d.n0), int(d.n), float(d.alpha), max(radii), bar)
         bar.close()
-        lines = "".join(json.dumps(r) + "\n" for r in rows)
-        write_text_atomic(run_dir / CERTIFICATES, lines)
-        write_text_atomic(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
-        summary = evaluation_summary(certified_summary(rows, radii), plain_config(cfg), smooth, "certify",
-                                     time.perf_counter() - started)
-        write_json_atomic(run_dir / SUMMARY, summary)
+        summary = write_evaluation(run_dir, CERTIFICATES, rows, cfg, certified_summary(rows, radii), smooth,
+                                   "certify", started)
     print_summary(summary)
     print(f"certificates: {run_dir / CERTIFICATES}   summary: {run_dir / SUMMARY}")
     return summary

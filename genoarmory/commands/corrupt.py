@@ -11,20 +11,18 @@ corruption_curves plot, and prints the table. `corruption_summary` rebuilds the 
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from genoarmory.commands.common import evaluation_summary, seeded_selection
+from genoarmory.commands.common import seeded_selection, write_evaluation
 from genoarmory.commands.hydra_entry import run_hydra
-from genoarmory.config import plain_config
 from genoarmory.data.corruptions import corrupt
 from genoarmory.data.oracles.check import resolve_check
 from genoarmory.metrics.compute import classification_metrics
-from genoarmory.results import CONFIG, SUMMARY, run_lock, write_json_atomic, write_text_atomic
+from genoarmory.results import SUMMARY, run_lock
 
 ROWS = "corruptions.jsonl"
 CLEAN = "clean"
@@ -93,11 +91,9 @@ def corrupt_command(cfg: DictConfig, run_dir: Path) -> dict:
         victim = load_victim(cfg, task)
         check = resolve_check(task.oracles, "auto")
         rows = corrupted_rows(victim, examples, profiles, int(cfg.seed), check)
-        write_text_atomic(run_dir / ROWS, "".join(json.dumps(r) + "\n" for r in rows))
-        write_text_atomic(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
-        summary = evaluation_summary({**corruption_summary(rows), "label_check": check.describe()},
-                                     plain_config(cfg), victim, "corruption", time.perf_counter() - started)
-        write_json_atomic(run_dir / SUMMARY, summary)
+        summary = write_evaluation(run_dir, ROWS, rows, cfg,
+                                   {**corruption_summary(rows), "label_check": check.describe()}, victim,
+                                   "corruption", started)
         plot_corruption_curves(summary["corruptions"], summary["origin_acc"], summary["clean_mcc"], run_dir,
                                f"{victim.name} · {cfg.dataset.name}")
     print_table(summary, run_dir)

@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
 def build_settings(argv: list[str]):
     """conf/genoadv.yaml composed with the `key=value` overrides (Hydra's compose API and grammar) and
     checked: an unknown key or a bad value is one line."""
-    from genoarmory.config_schema import compose_checked
+    from genoarmory.config_compose import compose_checked
 
     try:
         return compose_checked("genoadv", argv)

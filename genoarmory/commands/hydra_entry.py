@@ -27,7 +27,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from genoarmory import sweep
 from genoarmory.config import CONF_DIR, implied_overrides, register_resolvers
-from genoarmory.config_schema import check_config, compose_checked
+from genoarmory.config_check import check_config
+from genoarmory.config_compose import compose_checked
 from genoarmory.errors import FailedJob, UserError, report_user_error
 
 

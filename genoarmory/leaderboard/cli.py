@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _out_dir(args) -> Path:
     """--out, or run_dir=OUT composed with conf/leaderboard.yaml (Hydra's compose API and grammar)."""
-    from genoarmory.config_schema import compose_checked
+    from genoarmory.config_compose import compose_checked
 
     try:
         run_dir = compose_checked("leaderboard", args.overrides).run_dir if args.overrides else None
