@@ -35,10 +35,12 @@ def png_bytes(width: int = 4, height: int = 3) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def make_records(n: int = 100, correct: int = 88, success: int = 61, changed: int = 0, seed: int = 0):
+def make_records(n: int = 100, correct: int = 88, success: int = 61, changed: int = 0, seed: int = 0,
+                 rc: bool = False):
     """AttackRecords as the engine writes them: the first `correct` examples are classified correctly and
     attacked, the first `success` of those succeed (3 edits each; the first `changed` successes changed
-    the oracle label), the rest are skipped as misclassified."""
+    the oracle label), the rest are skipped as misclassified. `rc`: each record also carries the reverse
+    strand's probabilities, as every attack run writes them (the reverse-complement metrics)."""
     import random
 
     from genoarmory.results import AttackRecord
@@ -63,6 +65,8 @@ def make_records(n: int = 100, correct: int = 88, success: int = 61, changed: in
             "perturbation_rate": len(edits) / 100, "seconds": 0.125, "attack": "random", "seed": 42,
             "config_hash": "0" * 16, "meta": {"motif_spans": [[40, 47, "MA0108.3"]], "motif_strands": ["+"]},
         }
+        if rc:
+            record["rc_probs"] = record["clean_probs"] if i % 4 else record["clean_probs"][::-1]
         if status == "skipped":
             record["skip_reason"] = "misclassified"
         if status == "success":
@@ -308,7 +312,7 @@ def test_add_reads_what_the_attack_command_writes(tmp_path, capsys):
     from genoarmory.results import write_records
 
     config = OmegaConf.to_container(compose(["attack=random", "model=tiny-char"]), resolve=True)
-    records = make_records(n=24, correct=18, success=12)
+    records = make_records(n=24, correct=18, success=12, rc=True)
     summary = build_summary(records, 2, config, run_metadata(config, "cpu"),
                             {"name": "tiny-char", "path": str(tmp_path / "model")})
     run = tmp_path / "run"
@@ -325,6 +329,8 @@ def test_add_reads_what_the_attack_command_writes(tmp_path, capsys):
     assert entry["metrics"]["perturbation_rate"] == summary["perturbation_rate"] == pytest.approx(0.03)
     assert entry["config_hash"] == summary["config_hash"] and entry["flags"] == summary["flags"]
     assert entry["motif_enrichment"] == summary["motif_enrichment"]
+    # counts and rates of the reverse-strand metrics pass the schema too (n_rc_checked is a count)
+    assert entry["metrics"]["n_rc_checked"] == 24 and entry["metrics"]["rc_consistency"] == 18 / 24
 
 
 # ---------------------------------------------------------------- reported

@@ -128,7 +128,7 @@ METRICS: tuple[Metric, ...] = (
            "originally-correct examples (== asr under attack.goal=both_strands)", "lower",
            _s("report", "table", "compare")),
     Metric("n_rc_checked", "examples with the reverse strand scored", "{}",
-           "records carrying rc_probs (rc_consistency's denominator)", None, _s()),
+           "records carrying rc_probs (rc_consistency's denominator)", None, _s(), unit="count"),
     Metric("smoothed_acc", "smoothed accuracy (majority vote)", "{:.3f}",
            "certify: accuracy of the smoothed classifier's vote on n0 noisy copies (no abstention)", "higher",
            _s("report", "table")),
