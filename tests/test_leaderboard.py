@@ -558,7 +558,8 @@ def test_identity_hashes_are_recorded_and_check_rehashes_them(tmp_path, capsys):
     assert set(model["tokenizer_files"]) == {"tokenizer.json"} and model["tokenizer_sha256"]
     assert entry["identity"]["data"]["kind"] == "generated" and len(entry["identity"]["data"]["sha256"]) == 64
     assert lb("check", "--board", board) == 0
-    assert "1 of 1 verified entries re-hashed here and match" in capsys.readouterr().out
+    assert ("of 1 verified entries, re-hashed here and matching: weights and tokenizer of 1, the attacked data "
+            "file of 0 (0 have nothing on this machine to re-hash)") in capsys.readouterr().out
     (folder / "model.safetensors").write_bytes(b"swapped weights")
     assert lb("check", "--board", board) == 2
     assert "no longer match the entry's hash" in capsys.readouterr().err

@@ -103,10 +103,12 @@ def _run(args) -> int:
             problems = recheck(e["identity"])
             if problems:
                 raise UserError(f"{entry_id(e)}: {problems[0]}", str(entry_path(board, e)))
-        rehashed = sum(checked_here(e["identity"]) for e in verified)
+        parts = [checked_here(e["identity"]) for e in verified]
+        weights, data = sum("weights" in p for p in parts), sum("data" in p for p in parts)
         print(f"{counted(len(entries), 'entry', 'entries')} pass the schema and the board's protocol "
-              f"({board / 'data' / 'entries'}); {rehashed} of {len(verified)} verified entries "
-              "re-hashed here and match")
+              f"({board / 'data' / 'entries'}); of {len(verified)} verified entries, re-hashed here and matching: "
+              f"weights and tokenizer of {weights}, the attacked data file of {data} "
+              f"({sum(not p for p in parts)} have nothing on this machine to re-hash)")
     return 0
 
 

@@ -123,11 +123,16 @@ def recheck(identity: dict) -> list[str]:
     return problems
 
 
-def checked_here(identity: dict) -> bool:
-    """Whether any stored hash could be re-checked on this machine."""
+def checked_here(identity: dict) -> set[str]:
+    """What of an entry's identity could be re-hashed on this machine: {'weights'} (weights and tokenizer
+    files), {'data'} (the split file), both, or none."""
     model, data = identity.get("model") or {}, identity.get("data") or {}
-    return bool((model.get("path") and Path(model["path"]).is_dir())
-                or (data.get("kind") == "csv" and data.get("file") and Path(data["file"]).is_file()))
+    parts = set()
+    if model.get("path") and model.get("weights_sha256") and Path(model["path"]).is_dir():
+        parts.add("weights")
+    if data.get("kind") == "csv" and data.get("sha256") and data.get("file") and Path(data["file"]).is_file():
+        parts.add("data")
+    return parts
 
 
 def user_model_name(path: str | None, fallback: str) -> str:
