@@ -122,14 +122,14 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
         out["triton_check"] = triton_check(bench)
         print(f"[{name}] Triton check: {json.dumps(out['triton_check'])}", flush=True)
     lengths = args.hyena_lengths if bench.task is None else [None]
-    runs = HYENA_RUNS if bench.task is None else args.runs
+    runs = args.hyena_runs if bench.task is None else args.runs
     for length in lengths:
         n = args.n if length is None or length <= 4096 else args.long_n
         examples, out["head_centring"] = V.attacked_examples(bench, args.data, n, length)
         nt = int(np.median([len(e.sequence) for e in examples]))
         batches = args.batches if nt <= 4096 else [8, 32]
         set_compile(bench, compiled, "auto")
-        ceil = ceiling(bench, nt, batches, args.ceiling_seconds, graphs=args.graphs)
+        ceil = ceiling(bench, nt, batches, args.ceiling_seconds, graphs=args.graphs, compiled=args.compiled_ceiling)
         out.setdefault("ceilings", []).append(ceil)
         print(f"[{name}] {nt} nt, {ceil['tokens']} tokens: ceiling {json.dumps(ceil['by_path'])}", flush=True)
         (args.out / f"attack_{name}.json").write_text(json.dumps(out, indent=1))
@@ -171,10 +171,15 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
     return out
 
 
+def runs_arg(text: str) -> list[tuple[str, int | str]]:
+    """'bertattack:auto,random:64' -> [('bertattack', 'auto'), ('random', 64)] (attack, examples in flight)."""
+    return [(a, p if p == "auto" else int(p)) for a, p in (x.split(":") for x in text.split(","))]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = V.arguments(__doc__, "nt2-500m,dnabert2,genomeocean-100m")
-    p.add_argument("--runs", type=lambda t: [(a, p if p == "auto" else int(p)) for a, p in
-                                             (x.split(":") for x in t.split(","))], default=OUR_RUNS)
+    p.add_argument("--runs", type=runs_arg, default=OUR_RUNS)
+    p.add_argument("--hyena-runs", type=runs_arg, default=HYENA_RUNS, help="HyenaDNA's runs (it has no MLM)")
     p.add_argument("--compile", type=lambda t: t.split(","), default=["off", "auto"],
                    help="model.compile settings to run each attack with (auto: CUDA only)")
     p.add_argument("--n", type=int, default=512, help="sequences per attack")
@@ -184,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batches", type=lambda t: [int(x) for x in t.split(",")], default=[1024, 4096])
     p.add_argument("--ceiling-seconds", type=float, default=1.0)
     p.add_argument("--no-graphs", dest="graphs", action="store_false", help="skip the CUDA-graphs ceiling")
+    p.add_argument("--no-compiled-ceiling", dest="compiled_ceiling", action="store_false",
+                   help="skip the torch.compile ceiling (NT's first compile takes minutes); the row says so")
     p.add_argument("--profile", action="store_true")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

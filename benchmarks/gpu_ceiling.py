@@ -66,8 +66,9 @@ def rate(fn, device: torch.device, batch: int, seconds: float) -> float:
     return n / (time.perf_counter() - start)
 
 
-def forwards(bench: V.Bench, encoded: dict, eager) -> dict:
-    """name -> callable running one forward of `encoded` through that path."""
+def forwards(bench: V.Bench, encoded: dict, eager, compiled: bool = True) -> dict:
+    """name -> callable running one forward of `encoded` through that path (`compiled=False`: no
+    torch.compile path, for victims whose first compile would take minutes of scarce device time)."""
     victim = bench.victim
     ids, mask = encoded["input_ids"], encoded["attention_mask"]
     kwargs = {"input_ids": ids} | ({"attention_mask": mask} if victim._takes_mask and mask is not None else {})
@@ -75,9 +76,9 @@ def forwards(bench: V.Bench, encoded: dict, eager) -> dict:
     out = {own: lambda: victim.model(**kwargs).logits}
     if eager is not None:
         out["eager"] = lambda: eager(**kwargs).logits
-    if victim.device.type == "cuda":
-        compiled = victim.compiled or CompiledForward(victim.model, victim.encoder, victim._takes_mask)
-        out["compiled"] = lambda: compiled(ids, mask)
+    if victim.device.type == "cuda" and compiled:
+        forward = victim.compiled or CompiledForward(victim.model, victim.encoder, victim._takes_mask)
+        out["compiled"] = lambda: forward(ids, mask)
     return out
 
 
@@ -91,8 +92,10 @@ def cudagraph_rate(bench: V.Bench, encoded: dict, batch: int, seconds: float) ->
     return rate(lambda: graphed(**kwargs).logits, bench.victim.device, batch, seconds)
 
 
-def ceiling(bench: V.Bench, length: int, batches: list[int], seconds: float, graphs: bool = True) -> dict:
-    """Every path at every batch size until out-of-memory; the best overall, with its MFU."""
+def ceiling(bench: V.Bench, length: int, batches: list[int], seconds: float, graphs: bool = True,
+            compiled: bool = True) -> dict:
+    """Every path at every batch size until out-of-memory; the best overall, with its MFU (`compiled`,
+    `graphs`: whether the torch.compile and CUDA-graphs paths are among them; a row says which were)."""
     victim, device = bench.victim, bench.victim.device
     eager = V.eager_twin(victim.model)
     tokens = len(victim.token_spans(random_sequences(1, length)[0]))
@@ -102,7 +105,7 @@ def ceiling(bench: V.Bench, length: int, batches: list[int], seconds: float, gra
         encoded = victim.encoder.encode(seqs, device)
         row: dict = {"batch": batch}
         try:
-            for name, fn in forwards(bench, encoded, eager).items():
+            for name, fn in forwards(bench, encoded, eager, compiled).items():
                 start = time.perf_counter()
                 try:
                     row[name] = round(rate(fn, device, batch, seconds), 1)
@@ -126,10 +129,11 @@ def ceiling(bench: V.Bench, length: int, batches: list[int], seconds: float, gra
     paths = [k for k in ("eager", "sdpa", "own", "compiled") if any(k in r for r in rows)]
     ok = [r for r in rows if "oom" not in r]
     best_by_path = {p: max(ok, key=lambda r: r.get(p, 0)) for p in paths}
-    out = {"length_nt": length, "tokens": tokens, "sweep": rows,
+    out = {"length_nt": length, "tokens": tokens, "sweep": rows, "compiled_measured": compiled and device.type == "cuda",
            "by_path": {p: {"batch": r["batch"], "queries_per_s": r[p],
                            "mfu": round(bench.mfu(tokens, r[p]), 3)} for p, r in best_by_path.items()}}
-    if graphs and device.type == "cuda" and bench.parameters < GRAPHS_BELOW:
+    out["graphs_measured"] = graphs and device.type == "cuda" and bench.parameters < GRAPHS_BELOW
+    if out["graphs_measured"]:
         best_batch = max(ok, key=lambda r: max(r.get(p, 0) for p in paths))["batch"]
         try:
             encoded = victim.encoder.encode(random_sequences(best_batch, length), device)
