@@ -274,7 +274,7 @@ class Fimba(Threat):
     attribution: choice("integrated_gradients", "input_x_gradient", "gradient_shap")
     steps: PosInt
     units: choice("nucleotide", "token")
-    grad_batch_size: PosInt
+    grad_batch_size: AutoOrPosInt
     transformation: TransformationNode
 
 
@@ -284,7 +284,7 @@ class Pgd(Threat):
     step: PosNum
     iters: PosInt
     random_start: Bool
-    grad_batch_size: PosInt
+    grad_batch_size: AutoOrPosInt
 
 
 class SearchNode(PartialNode):

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from genoarmory.attacks.embedding_batch import EmbeddedBatch, embed_batch, same_length_batches
+from genoarmory.attacks.embedding_batch import EmbeddedBatch, embed_batch
+from genoarmory.attacks.grad_batches import GradBatches, resolve_grad_batch
 from genoarmory.attacks.realise import DnaVocabulary
 
 METHODS = ("integrated_gradients", "input_x_gradient", "gradient_shap")
@@ -34,11 +35,12 @@ class AttributionItem:
 class NucleotideAttribution:
     """compute(items) for `Gathered`: one importance array per sequence (higher = attack first)."""
 
-    def __init__(self, victim, method: str = "integrated_gradients", steps: int = 50, batch_size: int = 32,
-                 seed: int = 0):
+    def __init__(self, victim, method: str = "integrated_gradients", steps: int = 50,
+                 batch_size: int | str = "auto", seed: int = 0):
         if method not in METHODS:
             raise ValueError(f"unknown attribution method {method!r}; choose one of {', '.join(METHODS)}")
-        self.victim, self.method, self.steps, self.batch_size, self.seed = victim, method, int(steps), batch_size, seed
+        self.victim, self.method, self.steps, self.seed = victim, method, int(steps), seed
+        self.batches = GradBatches(victim, resolve_grad_batch(batch_size, victim))
         self.vocab = DnaVocabulary(victim.input_embeddings().weight, victim.encoder.tokenizer)
 
     @property
@@ -49,11 +51,7 @@ class NucleotideAttribution:
         return torch.softmax(self.victim.forward_from_embeddings(embeds, attention_mask, input_ids).float(), dim=-1)
 
     def __call__(self, items: list[AttributionItem]) -> list[np.ndarray]:
-        out: list[np.ndarray] = [np.empty(0)] * len(items)
-        for idx in same_length_batches(self.victim, [it.sequence for it in items], self.batch_size):
-            for i, scores in zip(idx, self._chunk([items[i] for i in idx])):
-                out[i] = scores
-        return out
+        return self.batches.map(items, lambda it: it.sequence, self._chunk)
 
     def _chunk(self, items: list[AttributionItem]) -> list[np.ndarray]:
         from captum.attr import InputXGradient, IntegratedGradients
@@ -68,7 +66,7 @@ class NucleotideAttribution:
                 baseline = torch.where(batch.editable > 0, pad, batch.embeds)
                 attr = IntegratedGradients(self._forward).attribute(
                     inputs, baselines=baseline, target=targets,
-                    additional_forward_args=(batch.attention_mask, batch.input_ids), n_steps=self.steps, internal_batch_size=self.batch_size)  # rows per backward pass
+                    additional_forward_args=(batch.attention_mask, batch.input_ids), n_steps=self.steps, internal_batch_size=self.batches.size)  # rows per backward pass
             elif self.method == "input_x_gradient":
                 attr = InputXGradient(self._forward).attribute(
                     inputs, target=targets, additional_forward_args=(batch.attention_mask, batch.input_ids))

@@ -16,8 +16,9 @@ from functools import partial
 import torch
 
 from genoarmory.attacks.constraints import ThreatModel, threat_model_from
-from genoarmory.attacks.embedding_batch import embed_batch, require_input_embeddings, same_length_batches
+from genoarmory.attacks.embedding_batch import embed_batch, require_input_embeddings
 from genoarmory.attacks.gather import Gathered
+from genoarmory.attacks.grad_batches import GradBatches, resolve_grad_batch
 from genoarmory.attacks.pgd import PGDSettings, pgd_delta
 from genoarmory.attacks.realise import DnaVocabulary, realise
 from genoarmory.attacks.search import AttackSpec, Outcome, decided_probs, skipped
@@ -37,16 +38,13 @@ class PGDItem:
 class PGDRealiser:
     """compute(items) for `Gathered`: PGD, the embedding-space prediction, and the realised edits."""
 
-    def __init__(self, victim, settings: PGDSettings, threat: ThreatModel, batch_size: int):
-        self.victim, self.settings, self.threat, self.batch_size = victim, settings, threat, batch_size
+    def __init__(self, victim, settings: PGDSettings, threat: ThreatModel, batch_size: int | str):
+        self.victim, self.settings, self.threat = victim, settings, threat
+        self.batches = GradBatches(victim, resolve_grad_batch(batch_size, victim))
         self.vocab = DnaVocabulary(victim.input_embeddings().weight, victim.encoder.tokenizer)
 
     def __call__(self, items: list[PGDItem]) -> list[dict]:
-        out: list[dict] = [{}] * len(items)
-        for idx in same_length_batches(self.victim, [it.sequence for it in items], self.batch_size):
-            for i, result in zip(idx, self._chunk([items[i] for i in idx])):
-                out[i] = result
-        return out
+        return self.batches.map(items, lambda it: it.sequence, self._chunk)
 
     def _chunk(self, items: list[PGDItem]) -> list[dict]:
         v, dev = self.victim, self.victim.device
