@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from genoarmory.errors import UserError, located
+from genoarmory.naming import folder_label, hub_label, own_name
 
 # Hydra's configs: one primary config per command (attack.yaml, train.yaml, ...) and the groups; package
 # data, so an installed wheel has them too
@@ -105,30 +106,10 @@ def implied_overrides(overrides) -> list[str]:
     return overrides
 
 
-GENERIC_FOLDERS = {"model", "mlm", "final", "best", "weights", "checkpoint"}
-
-
-def folder_label(path: str | Path) -> str:
-    """A model's name from its folder: the folder's own name, prefixed by its parent's when the own name
-    says nothing (runs/train/tiny-6mer/gue-tf-0/model -> gue-tf-0-model)."""
-    path = Path(str(path)).expanduser()
-    parts = [p for p in path.resolve().parts if p not in ("/", "")] if path.exists() else list(path.parts)
-    parts = [p for p in parts if p not in (".", "..", "/")] or ["local"]
-    name = parts[-1]
-    if (name.lower() in GENERIC_FOLDERS or name.lower().startswith("checkpoint")) and len(parts) > 1:
-        name = f"{parts[-2]}-{name}"
-    return name
-
-
-def hub_label(repo_id: str) -> str:
-    """A hub id's model name: the repository's own name (zhihan1996/DNABERT-2-117M -> DNABERT-2-117M)."""
-    return str(repo_id).rstrip("/").rsplit("/", 1)[-1]
-
-
 def _model_name(path, hub_id) -> str:
-    """conf/model/local.yaml's name: the folder's (or hub repository's) own name."""
+    """conf/model/local.yaml's name: the folder's (or hub repository's) own name (naming.py)."""
     if path not in (None, "", "None"):
-        return folder_label(path)
+        return own_name(path)
     return hub_label(hub_id) if hub_id not in (None, "", "None") else "local"
 
 

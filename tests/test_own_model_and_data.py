@@ -99,3 +99,56 @@ def test_every_shared_gue_task_loads(name, shared_dir):
     for split in splits:
         rows = (shared_dir / "data" / "gue" / name / f"{split}.csv").read_text().strip().count("\n")
         assert len(task.split(split)) == rows
+
+
+def test_a_folder_given_to_a_hub_models_config_is_named_after_itself(own_model, tmp_path, monkeypatch, capsys):
+    """`model=<hub config> model.path=DIR`: the config's code path and tokenization, the folder's name — in
+    the run folder, the printed table, summary.json and the leaderboard (issue 16: never a hub model's name)."""
+    from genoarmory.leaderboard.identity import filed_model, model_identity
+
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("attack", "model=nt1-500m", f"model.path={own_model}", "dataset.limit=2", "attack=random",
+                   "progress=false") == 0
+    (summary_path,) = tmp_path.glob("runs/attack/*/*/*/summary.json")
+    assert summary_path.parts[-4] == "promoter-net-model"
+    summary = json.loads(summary_path.read_text())
+    assert (summary["model"]["name"], summary["model"]["family"]) == ("promoter-net-model", "nt1-500m")
+    assert summary["config"]["model"]["tokenization"] == "kmer"  # loaded as nt1-500m says: its tokenization
+    out = capsys.readouterr().out
+    assert "promoter-net-model · motif/tata · random" in out and "nt1-500m ·" not in out
+    filed, hub_id, _ = filed_model(summary["model"]["name"], model_identity(summary["model"]["path"]),
+                                   summary["model"]["family"])
+    assert (filed, hub_id) == ("promoter-net-model", None)
+
+
+def test_a_hub_snapshot_of_the_configs_own_hub_id_keeps_the_configs_name(own_model, tmp_path):
+    from genoarmory.models.derive import run_names
+
+    snapshot = tmp_path / "models--InstaDeepAI--nucleotide-transformer-500m-human-ref" / "snapshots" / "abc123"
+    shutil.copytree(own_model, snapshot)
+    named = lambda path, model="nt1-500m": run_names(compose([f"model={model}", f"model.path={path}"]).model)
+    assert named(snapshot) == {"name": "nt1-500m", "family": "nt1-500m"}
+    # the same snapshot under another hub config is not that model: its repository and revision name it
+    assert named(snapshot, "nt2-500m")["name"] == "InstaDeepAI/nucleotide-transformer-500m-human-ref@abc123"
+    assert run_names(compose(["model=nt1-500m"]).model) == {"name": "nt1-500m", "family": "nt1-500m"}  # its hub id
+    assert run_names(compose([f"model.path={own_model}"]).model) == {"name": "promoter-net-model", "family": "local"}
+    assert run_names(compose(["model=nt1-500m", "model.name=mine", f"model.path={own_model}"]).model) == \
+        {"name": "mine", "family": None}  # a name you give is kept
+
+
+def test_a_folder_train_wrote_for_an_embedded_model_keeps_that_models_name(own_model, tmp_path):
+    """`train model=tiny-6mer` writes <run>/model and <run>/metrics.json (its config): the project recorded
+    which embedded model it trained, so the folder is that model (GUE's tiny-6mer entries); a fine-tune of
+    a hub model, or a folder with no such record, is named after its folder."""
+    from genoarmory.models.derive import run_names
+    from genoarmory.naming import own_name
+
+    run = tmp_path / "tiny-6mer" / "tf_0"
+    shutil.copytree(own_model, run / "model")
+    (run / "metrics.json").write_text(json.dumps({"config": {"model": {"name": "tiny-6mer", "family": "tiny"}}}))
+    assert run_names(compose(["model=tiny-6mer", f"model.path={run / 'model'}"]).model)["name"] == "tiny-6mer"
+    assert own_name(run / "model") == "tiny-6mer"  # model=local too (config.py's name for it)
+    (run / "metrics.json").write_text(json.dumps({"config": {"model": {"name": "dnabert2", "family": "hf"}}}))
+    assert own_name(run / "model") == "tf_0-model"
+    (run / "metrics.json").unlink()
+    assert run_names(compose(["model=tiny-6mer", f"model.path={run / 'model'}"]).model)["name"] == "tf_0-model"

@@ -133,6 +133,7 @@ def defend_configured(cfg: DictConfig, run_dir: Path) -> dict:
 
 
 def _defend(cfg: DictConfig, run_dir: Path, task, examples) -> dict:
+    from genoarmory.models.derive import run_names
     from genoarmory.models.load import load_victim
     from genoarmory.report import print_summary
 
@@ -141,7 +142,10 @@ def _defend(cfg: DictConfig, run_dir: Path, task, examples) -> dict:
     folder, training = defended_model(cfg, task, run_dir)
     defended_cfg = derive(cfg, **{"model.path": str(folder.resolve())})
     victim = load_victim(defended_cfg, task)
-    victim.info["defended_from"] = training["clean_model"]
+    # the defended model keeps the clean model's name (the defense is recorded beside it), not its folder's
+    names = run_names(cfg.model)
+    victim.name = names["name"]
+    victim.info.update(names, defended_from=training["clean_model"])
     after = with_dsr(attack_victim(defended_cfg, run_dir, task, victim, examples))
     after["defense"] = {**after["defense"], "training": training}
     after["undefended"] = {**{k: before.get(k) for k in COMPARED}, "run_dir": str(before_dir),

@@ -46,7 +46,10 @@ register_resolvers()
 
 
 def default_run_dir(command: str, cfg: DictConfig) -> Path:
-    parts = ["runs", command, cfg.model.name, str(cfg.dataset.name).replace("/", "-")]
+    from genoarmory.models.derive import run_names
+
+    model = run_names(cfg.model)["name"]  # a folder's own name, not the hub config's that loaded it
+    parts = ["runs", command, model.replace("/", "-"), str(cfg.dataset.name).replace("/", "-")]
     if command in ("attack", "defend"):
         parts.append(cfg.attack.name)
     if command == "defend":

@@ -148,7 +148,7 @@ def entry_from_summary(summary: dict, run_dir: Path, protocol: dict, metrics: di
         if not isinstance(value, str) or not value:
             raise UserError(f"the summary does not name its {key} ({'dataset' if key == 'task' else key}.name)", where)
     weights = model_identity(model.get("path"))
-    names["model"], hub_id, filed_as = filed_model(names["model"], weights)
+    names["model"], hub_id, filed_as = filed_model(names["model"], weights, model.get("family"))
     budget = {"max_perturb_ratio": attack.get("max_perturb_ratio"), "query_budget": attack.get("query_budget")}
     preserve = attack.get("preserve") or label_check.get("preserve") or "none"
     entry = {

@@ -8,7 +8,8 @@ the same over the tokenizer files. A hub download lives in the hub cache as
 
 Filing (`filed_model`): a run is filed under a hub model's name (one the catalog gives a `hub_id`) only when
 its weights hash is one of that model's known revisions (catalog `known_weights`: revision -> weights hash);
-otherwise under its own folder name (or `<repo>@<revision>` for a hub snapshot) as a user model.
+otherwise under the folder's own name (genoarmory/naming.py, the rule the run's name follows too:
+`<repo>@<revision>` for a hub snapshot) as a user model.
 
 The task data: a CSV task (GUE and any `sequence,label` folder) is the SHA-256 of the split file that was
 attacked; a generated task (the embedded motif tasks) is its generator's config and seed plus the code
@@ -19,18 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 from genoarmory.leaderboard import catalog
+from genoarmory.naming import HUB_SNAPSHOT, own_name
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
                    "vocab.json", "merges.txt", "tokenizer.model", "added_tokens.json")
-_HUB_SNAPSHOT = re.compile(r"models--(?P<org>[^/]+?)--(?P<name>[^/]+)/snapshots/(?P<revision>[^/]+)")
 _CHUNK = 1 << 20
-# folder names that say nothing about the model (`train` saves into <run>/model): name the parent too
-GENERIC_FOLDERS = {"model", "mlm", "weights", "final", "best", "checkpoint"}
 
 
 def file_sha256(path: Path) -> str:
@@ -75,7 +73,7 @@ def model_identity(path: str | None) -> dict:
     weights, tokenizer = model_files(folder)
     out.update(path=pointer(folder), weights_sha256=_combined(weights), tokenizer_sha256=_combined(tokenizer),
                weights_files=weights, tokenizer_files=tokenizer)
-    hub = _HUB_SNAPSHOT.search(folder.resolve().as_posix())
+    hub = HUB_SNAPSHOT.search(folder.resolve().as_posix())
     if hub:
         out.update(hub_id=f"{hub['org']}/{hub['name']}", revision=hub["revision"])
     return out
@@ -135,20 +133,14 @@ def checked_here(identity: dict) -> set[str]:
     return parts
 
 
-def user_model_name(path: str | None, fallback: str) -> str:
-    """A local folder's own name ('.../random-dnabert2' -> 'random-dnabert2'; '.../tf/0/model' -> '0/model')."""
-    if not path:
-        return f"{fallback} (unverified)"
-    parts = Path(path).parts
-    name = parts[-1]
-    if name.lower() in GENERIC_FOLDERS and len(parts) > 1:
-        name = f"{parts[-2]}/{name}"
-    return name
-
-
-def filed_model(name: str, model: dict) -> tuple[str, str | None, str]:
-    """(the name the entry is filed under, its hub id, why): a hub model's name only with known weights."""
-    info = catalog.info("models", name)
+def filed_model(name: str, model: dict, family: str | None = None) -> tuple[str, str | None, str]:
+    """(the name the entry is filed under, its hub id, why). `name` is the run's (already a folder's own
+    name unless the run loaded its config's own source: genoarmory/naming.py), `family` the model config
+    that loaded it (summary.model.family; older summaries name only the config). A hub model's name only
+    with known weights; otherwise the folder's own name (naming.own_name: `<repo>@<revision>` for a hub
+    snapshot)."""
+    config = family or name
+    info = catalog.info("models", config)
     hub_id = info.get("hub_id")
     if not hub_id:
         return name, None, f"{name}: not a hub model (the run's own weights, hashed)"
@@ -156,8 +148,7 @@ def filed_model(name: str, model: dict) -> tuple[str, str | None, str]:
     weights = model.get("weights_sha256")
     revision = next((rev for rev, sha in known.items() if weights and sha == weights), None)
     if revision is not None:
-        return name, hub_id, f"{hub_id}@{revision}: weights hash matches the known revision"
-    # a hub download's folder is a snapshot id: name it by the repo and revision it came from instead
-    own = f"{model['hub_id']}@{model['revision'][:12]}" if model.get("hub_id") else user_model_name(model.get("path"), name)
-    return own, None, (f"user model {own}: the run named {name} ({hub_id}), but its weights hash "
+        return config, hub_id, f"{hub_id}@{revision}: weights hash matches the known revision"
+    own = own_name(model["path"]) if model.get("path") else f"{name} (unverified)"
+    return own, None, (f"user model {own}: the run named {config} ({hub_id}), but its weights hash "
                        f"{(weights or 'none')[:12]} matches no known revision of {hub_id}")

@@ -54,3 +54,23 @@ def classifier_tokenization(folder: Path, trust_remote_code: bool = False) -> st
     from transformers import AutoTokenizer
 
     return infer_tokenization(AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code))
+
+
+def run_names(model_cfg) -> dict:
+    """{"name", "family"} a run records for its model (genoarmory/naming.py's rule). `family` is the model
+    config that loaded it (code path, tokenization): conf/model/<family>.yaml, `local` for model=local (read
+    from the folder), None when a config's own name was replaced by `model.name=` (that name is kept). A
+    folder given to a hub model's config (`model=dnabert2 model.path=DIR`) keeps the config's name only
+    when it is the hub cache's snapshot of the config's own hub id; a run does not hash weights, so a copy
+    elsewhere is named after its folder (the leaderboard's `filed_model` also accepts a known weights hash)."""
+    from genoarmory.config import CONF_DIR
+    from genoarmory.naming import hub_snapshot, model_name
+
+    name, path = str(model_cfg.name), model_cfg.get("path")
+    if model_cfg.get("family") == "hf" and model_cfg.get("tokenization") == "auto":  # model=local
+        return {"name": name, "family": "local"}  # its name was read from the folder (config.py), or is yours
+    if not (CONF_DIR / "model" / f"{name}.yaml").is_file():
+        return {"name": name, "family": None}
+    snapshot = hub_snapshot(path) if path else None
+    is_that_model = snapshot is not None and snapshot[0] == model_cfg.get("hub_id")
+    return {"name": model_name(name, path, is_that_model), "family": name}

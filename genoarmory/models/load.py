@@ -225,12 +225,13 @@ def load_victim(cfg: DictConfig, task: Task) -> Victim:
         from genoarmory.models.quantize import quantize
 
         model = quantize(model, str(m.quantize), pick_device(cfg.device))
-    info = {"name": m.name, "path": str(loaded.folder.resolve()), "quantize": m.get("quantize")}
-    if m.family == "hf" and m.get("tokenization") == "auto":  # model=local: what the folder says it is
-        from genoarmory.models.derive import model_type
+    from genoarmory.models.derive import model_type, run_names
 
+    names = run_names(m)  # a folder given to a hub model's config is named after itself (genoarmory/naming.py)
+    info = {**names, "path": str(loaded.folder.resolve()), "quantize": m.get("quantize")}
+    if names["family"] == "local":  # what the folder says it is
         info.update(model_type=model_type(loaded.folder), tokenization=loaded.encoder.tokenization)
-    victim = apply_victim_wrapper(Victim(model, loaded.encoder, m.name, pick_device(cfg.device), cfg.batch_size, info,
+    victim = apply_victim_wrapper(Victim(model, loaded.encoder, names["name"], pick_device(cfg.device), cfg.batch_size, info,
                                          compile=m.get("compile", False)), loaded.folder)
     if m.get("rc", "none") == "average":
         from genoarmory.models.rc_average import rc_averaged
