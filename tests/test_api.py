@@ -128,3 +128,76 @@ def test_a_plain_module_runs_textfooler_through_its_encoder_and_says_what_pgd_ne
     assert [outcome(r.to_json()) for r in plain.records] == [outcome(r.to_json()) for r in hf.records]
     with pytest.raises(UserError, match="takes no inputs_embeds"):
         ga.attack(ga.Victim.wrap(PlainClassifier(model), tokenizer), task=task, limit=1, attack="pgd")
+
+
+def kmer_tokenizer(hf_tokenizer, k: int = 6):
+    """A plain callable, not a Hugging Face tokenizer: 6-mers left to right, a single base where no 6-mer
+    fits (the tail, or a stretch holding N), between [CLS] and [SEP], as lists of ids."""
+    vocab = hf_tokenizer.get_vocab()
+    cls, sep = hf_tokenizer.cls_token_id, hf_tokenizer.sep_token_id
+
+    def tokenize(sequences):
+        rows = []
+        for seq in sequences:
+            ids, p = [cls], 0
+            while p < len(seq):
+                step = k if p + k <= len(seq) and seq[p:p + k] in vocab else 1
+                ids.append(vocab[seq[p:p + step]])
+                p += step
+            rows.append(ids + [sep])
+        return rows
+    return tokenize
+
+
+@pytest.mark.parametrize("attack", ["bertattack", "random"])
+def test_a_plain_module_with_a_tokenizer_callable_gives_the_hf_records(embedded, cli_records, attack):
+    """spans measured base by base from a callable equal the HF tokenizer's offsets, so the attack's
+    records are the ones the CLI gets from the HF model and tokenizer (bertattack) or the HF wrap (random)."""
+    folder, model, tokenizer = embedded
+    task = ga.load_task("motif/tata")
+    victim = ga.Victim.wrap(PlainClassifier(model), kmer_tokenizer(tokenizer), mlm=folder / "mlm")
+    assert victim.settings["model.tokenization"] == "kmer" and victim._engine.encoder.k == 6
+    seq = task.split("test")[0].sequence + "ACG"  # a 3-base tail of single tokens
+    assert victim._engine.encoder.token_spans(seq) == victim_spans(tokenizer, seq)
+    result = ga.attack(victim, task=task, limit=LIMIT, attack=attack)
+    if attack == "bertattack":
+        expected = [outcome(r) for r in cli_records]
+    else:
+        hf = ga.attack(ga.Victim.wrap(model, tokenizer), task=task, limit=LIMIT, attack="random")
+        expected = [outcome(r.to_json()) for r in hf.records]
+    assert [outcome(r.to_json()) for r in result.records] == expected
+    assert any(r.status.value == "success" for r in result.records)
+
+
+def victim_spans(tokenizer, seq):
+    from genoarmory.models.encoding import SequenceEncoder
+
+    return SequenceEncoder(tokenizer, "kmer", 512).token_spans(seq)
+
+
+def test_tokenizer_callables_answer_in_any_shape_and_what_cannot_be_measured_is_refused(embedded):
+    from genoarmory.models.callable_encoder import CallableEncoder
+
+    folder, model, tokenizer = embedded
+    lists = kmer_tokenizer(tokenizer)
+    def padded(seqs):  # a mapping of tensors, right-padded, with its mask
+        rows = lists(seqs)
+        width = max(map(len, rows))
+        return {"input_ids": torch.tensor([r + [0] * (width - len(r)) for r in rows]),
+                "attention_mask": torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])}
+    seqs = ["ACGTACGTACGTAC", "ACGTACG"]
+    a, b = CallableEncoder(lists), CallableEncoder(padded)
+    assert a.token_spans(seqs[0]) == b.token_spans(seqs[0]) == [None, (0, 6), (6, 12), (12, 13), (13, 14), None]
+    assert all(torch.equal(a.encode(seqs)[key], b.encode(seqs)[key]) for key in ("input_ids", "attention_mask"))
+    assert CallableEncoder(lambda seqs: [[5] + [ord(c) for c in s] for s in seqs]).tokenization == "char"
+    trimer = lambda t: sum("ACGTN".index(c) * 5 ** j for j, c in enumerate(t))  # one id per 3-mer
+    overlapping = CallableEncoder(lambda seqs: [[trimer(s[i:i + 3]) for i in range(len(s) - 2)] for s in seqs])
+    assert overlapping.tokenization == "overlapping_kmer" and overlapping.token_spans("ACGTA") == [(0, 3), (1, 4), (2, 5)]
+    with pytest.raises(UserError, match="tokens are kmer"):
+        CallableEncoder(lists, tokenization="char")
+    bpe_like = lambda seqs: [[len(part) for part in s.split("A")] for s in seqs]  # token count follows the bases
+    with pytest.raises(UserError, match="different number of tokens when one base changes"):
+        ga.Victim.wrap(PlainClassifier(model), bpe_like)
+    victim = ga.Victim.wrap(PlainClassifier(model), lists)
+    with pytest.raises(UserError, match="tokenizer's vocabulary"):
+        ga.attack(victim, task=ga.load_task("motif/tata"), limit=1, attack="textfooler")

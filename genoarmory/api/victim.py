@@ -4,7 +4,8 @@
   family, tokenization and name read from the folder), one of GenoArmory's model configs by name
   (`tiny-6mer`, `dnabert2`, ...), or a hub id (a config's own hub_id, else `model=local`).
 - `Victim.wrap(model, tokenizer)`: an in-memory Hugging Face classifier, or any torch.nn.Module mapping token
-  ids to logits, with its Hugging Face tokenizer. It gets exactly what a loaded model gets
+  ids to logits, with its Hugging Face tokenizer or a plain tokenizer callable (token spans then measured
+  base by base: models/callable_encoder.py). It gets exactly what a loaded model gets
   (models/load.prepare_classifier) and the same engine Victim (models/victim.py).
 
 A Victim built from a name or folder loads on first use, through `load_victim`: the CLI's loader, safety
@@ -73,10 +74,17 @@ class Victim:
     @classmethod
     def wrap(cls, model, tokenizer, *, name: str = "in-memory", tokenization: str | None = None,
              max_length: int = 512, mlm: str | Path | None = None, device: str = "auto",
-             batch_size: int | str = "auto") -> "Victim":
-        """`model`: a Hugging Face sequence classifier or any torch.nn.Module (ids -> logits); `tokenizer`: its
-        Hugging Face tokenizer. `tokenization` (char | kmer | bpe | overlapping_kmer) is read from the
-        tokenizer unless given; `mlm`, a masked-LM folder or hub id, is what BERT-Attack proposes with."""
+             batch_size: int | str = "auto", pad_id: int = 0) -> "Victim":
+        """`model`: a Hugging Face sequence classifier or any torch.nn.Module (ids -> logits).
+
+        `tokenizer`: its Hugging Face tokenizer, or any callable `tokenize(sequences) -> ids` (a mapping with
+        `input_ids` and optionally `attention_mask`, or the ids alone: a tensor or a list of id lists). A
+        Hugging Face tokenizer's offsets give each token's nucleotides, and `tokenization` (char | kmer |
+        bpe | overlapping_kmer) is read from it unless given. A callable's spans are measured by changing one
+        base at a time (models/callable_encoder.py: exact for char and k-mer tokens, BPE-like callables
+        refused), its tokenization read from them (`tokenization`, if given, must agree), its rows padded
+        with `pad_id`; having no vocabulary, it runs attack=random and bertattack with `mlm`.
+        `mlm`, a masked-LM folder or hub id, is what BERT-Attack proposes with."""
         from transformers import PreTrainedTokenizerBase
 
         from genoarmory.models.adapter import as_classifier
@@ -85,16 +93,20 @@ class Victim:
         from genoarmory.models.load import prepare_classifier
         from genoarmory.models.victim import Victim as EngineVictim, pick_device
 
-        if not isinstance(tokenizer, PreTrainedTokenizerBase):
-            raise UserError(f"Victim.wrap needs a Hugging Face tokenizer (token -> nucleotide spans come from it), "
-                            f"not {type(tokenizer).__name__}")
-        kind = tokenization or infer_tokenization(tokenizer)
-        probe = tokenizer("ACGT" * 8, return_tensors="pt")["input_ids"]
-        classifier = as_classifier(model, probe)
         target = pick_device(device)
-        prepare_classifier(classifier, tokenizer, target)
-        encoder = SequenceEncoder(tokenizer, kind, max_length)
-        info = {"name": name, "path": None, "in_memory": type(model).__name__, "tokenization": kind}
+        if isinstance(tokenizer, PreTrainedTokenizerBase):
+            kind = tokenization or infer_tokenization(tokenizer)
+            classifier = as_classifier(model, tokenizer("ACGT" * 8, return_tensors="pt")["input_ids"])
+            prepare_classifier(classifier, tokenizer, target)  # before the encoder: it may set the pad token
+            encoder = SequenceEncoder(tokenizer, kind, max_length)
+        else:
+            from genoarmory.models.callable_encoder import CallableEncoder
+
+            encoder = CallableEncoder(tokenizer, max_length, pad_id, tokenization=tokenization)
+            classifier = as_classifier(model, encoder.encode(["ACGT" * 8])["input_ids"])
+            prepare_classifier(classifier, encoder.tokenizer, target)  # a family's padding side: honoured
+            kind = encoder.tokenization
+        info = {"name": name, "family": None, "path": None, "in_memory": type(model).__name__, "tokenization": kind}
         engine = EngineVictim(classifier, encoder, name, target, batch_size, info)
         settings = {"model.name": name, "model.tokenization": kind, "model.max_length": int(encoder.max_length),
                     "device": str(device), "batch_size": batch_size}

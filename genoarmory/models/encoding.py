@@ -48,12 +48,15 @@ class SequenceEncoder:
         """Token ids of one sequence, special tokens included, before any truncation."""
         return self.tokenizer(self._text(seq), add_special_tokens=True)["input_ids"]
 
+    def token_counts(self, seqs: list[str]) -> list[int]:
+        """Tokens of each sequence, special tokens included, before any truncation."""
+        return [len(ids) for ids in self.tokenizer([self._text(s) for s in seqs], add_special_tokens=True)["input_ids"]]
+
     def check_lengths(self, examples) -> None:
         """Every example fits the model, or (sequence.too_long=truncate) a warning says which do not."""
         if not examples:
             return
-        counts = [len(ids) for ids in self.tokenizer([self._text(e.sequence) for e in examples],
-                                                     add_special_tokens=True)["input_ids"]]
+        counts = self.token_counts([e.sequence for e in examples])
         over = [(e, n) for e, n in zip(examples, counts) if n > self.max_length]
         if not over:
             return
