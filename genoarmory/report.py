@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from genoarmory.metrics.registry import shown
+from genoarmory.metrics.registry import ENRICHMENT_METRICS, shown
 
 
 def print_summary(summary: dict, run_dir: Path | None = None) -> None:
@@ -15,13 +15,10 @@ def print_summary(summary: dict, run_dir: Path | None = None) -> None:
     if summary.get("defense", {}).get("name", "none") != "none":
         title += f" · defense {summary['defense']['name']}"
     table = Table(title=title, show_header=False)
-    for metric in shown("report"):
+    for metric in shown("report") + shown("report", ENRICHMENT_METRICS):  # fold: None when no edit could fall in a motif
         cell = metric.cell(summary)
         if cell is not None:
             table.add_row(metric.label, cell)
-    enrichment = summary.get("motif_enrichment") or {}
-    if enrichment.get("fold_enrichment") is not None:  # None when no edit could fall in a motif
-        table.add_row("edits in motifs (fold over chance)", f"{enrichment['fold_enrichment']:.2f}")
     for flag in summary.get("flags", []):
         table.add_row("[bold red]flag[/]", flag)
     console = Console()

@@ -7,11 +7,12 @@ import io
 import json
 from pathlib import Path
 
-from genoarmory.metrics.registry import keys
+from genoarmory.metrics.registry import ENRICHMENT_METRICS, keys, shown
 
 # The reference's field names first (its readers keep working), then ours; a column shows when any row has it.
 RUN_METRICS = keys("table")  # the metric registry's, in its order
 BOARD_METRICS = ("n_examples",) + RUN_METRICS  # leaderboard entries use the registry's keys too
+ENRICHMENT = shown("table", ENRICHMENT_METRICS)  # after the metrics, as the registry names them
 FORMATS = ("table", "json", "csv", "markdown")
 
 
@@ -33,10 +34,7 @@ def run_row(summary: dict, label: str) -> dict:
         if summary.get(key) is not None:
             row[key] = _name(summary[key])
     row.update({k: summary[k] for k in RUN_METRICS if k in summary})
-    enrichment = summary.get("motif_enrichment")
-    if isinstance(enrichment, dict) and enrichment.get("fold_enrichment") is not None:
-        row["motif_fold"] = enrichment["fold_enrichment"]
-        row["motif_p"] = enrichment.get("p_value")
+    row.update(_enrichment(summary))
     if _flags(summary.get("flags")):
         row["flags"] = _flags(summary.get("flags"))
     return row
@@ -51,11 +49,15 @@ def entry_row(entry: dict) -> dict:
             row[key] = metrics[key]
         elif key in entry and not isinstance(entry[key], (dict, list)):
             row[key] = entry[key]
-    enrichment = entry.get("motif_enrichment")
-    if isinstance(enrichment, dict) and enrichment.get("fold_enrichment") is not None:
-        row["motif_fold"] = enrichment["fold_enrichment"]
-        row["motif_p"] = enrichment.get("p_value")
+    row.update(_enrichment(entry))
     return row
+
+
+def _enrichment(source: dict) -> dict:
+    """The registry's enrichment columns (motif_fold, motif_p) of a summary or entry; none when the fold is
+    unknown (no edit could fall in a motif)."""
+    values = {m.key: m.value(source) for m in ENRICHMENT}
+    return values if values[ENRICHMENT[0].key] is not None else {}
 
 
 def columns(rows: list[dict]) -> list[str]:

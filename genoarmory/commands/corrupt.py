@@ -104,15 +104,15 @@ def print_table(summary: dict, run_dir: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from genoarmory.metrics.registry import BY_KEY, CORRUPTION_ROW_METRICS
+
     table = Table(title=f"{summary['model']['name']} · {summary['dataset']['name']} · natural corruptions")
-    for column in ("profile", "severity", "accuracy", "MCC", "label changed", "accuracy (label kept)"):
+    for column in ("profile", "severity", *(m.label for m in CORRUPTION_ROW_METRICS)):
         table.add_column(column, justify="left" if column == "profile" else "right")
-    table.add_row("clean", "0", f"{summary['origin_acc']:.3f}", f"{summary['clean_mcc']:.3f}", "", "")
+    # the clean row: the reads uncorrupted, i.e. the summary's clean accuracy and MCC
+    table.add_row("clean", "0", BY_KEY["origin_acc"].cell(summary), BY_KEY["clean_mcc"].cell(summary), "", "")
     for r in summary["corruptions"]:
-        unknown = "not verifiable"
-        table.add_row(r["profile"], f"{r['severity']:g}", f"{r['accuracy']:.3f}", f"{r['mcc']:.3f}",
-                      unknown if r["label_changed"] is None else str(r["label_changed"]),
-                      unknown if r["valid_accuracy"] is None else f"{r['valid_accuracy']:.3f}")
+        table.add_row(r["profile"], f"{r['severity']:g}", *(m.cell(r) for m in CORRUPTION_ROW_METRICS))
     Console().print(table)
     print(f"rows: {run_dir / ROWS}   summary: {run_dir / SUMMARY}   plot: {run_dir / 'corruption_curves.png'}")
 

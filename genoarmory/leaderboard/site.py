@@ -37,6 +37,8 @@ METRICS = [{"key": m.key, "label": m.label[:1].upper() + m.label[1:], "short": m
 # every stored metric, for the entry pages
 ALL_METRICS = [{"key": m.key, "label": m.label[:1].upper() + m.label[1:], "short": m.short or m.label,
                 "kind": _KIND[m.unit], "explain": m.meaning} for m in STORED_METRICS]
+# each metric's column header, for the pages' fixed tables (the registry's names, never a page's own)
+SHORT = {m["key"]: m["short"] for m in ALL_METRICS}
 # Optional entry fields, so templates can ask for them plainly (StrictUndefined still catches typos).
 OPTIONAL = {"identity": None, "label_check": {}, "model_hub_id": None, "selection": {}, "config_hash": None, "versions": {}, "commit": None, "device": None,
             "protocol": None, "run": None, "config": None, "plots": [], "motif_enrichment": None, "citation": None,
@@ -235,6 +237,7 @@ def _render(board: Path, out: Path) -> dict:
     counts = {s: sum(e["source"] == s for e in entries) for s in ("verified", "reported")}
     common = {"built": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "n_entries": len(entries),
               "paper": catalog.catalog()["benchmark_paper"], "metrics": METRICS, "all_metrics": ALL_METRICS,
+              "short": SHORT,
               "repo": catalog.catalog().get("repository")}
     effects = views.defense_effects(entries)
     answers = {"best": views.best_models(entries), "rankings": views.rankings(entries), "effects": effects,

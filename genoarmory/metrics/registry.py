@@ -11,6 +11,10 @@ is the reference's name where it has one (`origin_acc`, `after_attack_acc`, `asr
   table    `read` over runs and the sweep table
   compare  defend's undefended -> defended table
   board    the leaderboard's index table (every entry stores every numeric metric its summary has)
+  corrupt  `corrupt`'s per-profile table (CORRUPTION_ROW_METRICS)
+
+A table prints a metric under one of its registry names only (`NAMES`: its key, label or short header;
+tests/test_metric_names.py checks every command's table).
 
 `unit` says what kind of number it is: 'rate' (a share in [0, 1]), 'correlation' (in [-1, 1]) or 'count'
 (>= 0); the leaderboard's entry schema bounds each metric by it. `short` is a column header.
@@ -33,12 +37,22 @@ class Metric:
     render: Callable[[dict], str | None] | None = None  # a custom cell from the whole summary
     unit: str = "rate"
     short: str | None = None
+    source: tuple[str, ...] = ()  # where the value sits when not at summary[key]: a path of nested keys
+
+    def value(self, summary: dict):
+        """The raw value in `summary` (at `source` when set, else at `key`), None when absent."""
+        if not self.source:
+            return summary.get(self.key)
+        node = summary
+        for part in self.source:
+            node = node.get(part) if isinstance(node, dict) else None
+        return node
 
     def cell(self, summary: dict) -> str | None:
         """The formatted value in `summary`, or None when the summary does not have it."""
         if self.render is not None:
             return self.render(summary)
-        value = summary.get(self.key)
+        value = self.value(summary)
         if value is None or isinstance(value, (dict, list, str)) or isinstance(value, bool):
             return None
         return self.fmt.format(value)
@@ -171,7 +185,36 @@ TRAIN_METRICS: tuple[Metric, ...] = (
     Metric("n_test", "test examples", "{}", "examples evaluated", None, _s("table"), unit="count"),
 )
 
-BY_KEY = {m.key: m for m in METRICS + TRAIN_METRICS}
+# Where the successes' edits fell (summary.motif_enrichment, analysis/enrichment.py): shown by report and
+# `read` beside the metrics, not stored as a leaderboard metric (an entry keeps the whole enrichment)
+ENRICHMENT_METRICS: tuple[Metric, ...] = (
+    Metric("motif_fold", "edits in motifs (fold over chance)", "{:.2f}",
+           "share of the successes' edits inside the task's motifs / the share expected by chance", None,
+           _s("report", "table"), unit="count", source=("motif_enrichment", "fold_enrichment")),
+    Metric("motif_p", "motif enrichment p-value", "{:.2e}",
+           "binomial test of that share against chance", None, _s("table"), source=("motif_enrichment", "p_value")),
+)
+
+
+def _unverifiable(key: str, fmt: str):
+    return lambda row: None if key not in row else ("not verifiable" if row[key] is None else fmt.format(row[key]))
+
+
+# One row of `corrupt`'s table: one sequencing-error profile at one severity (commands/corrupt.py)
+CORRUPTION_ROW_METRICS: tuple[Metric, ...] = (
+    Metric("accuracy", "accuracy", "{:.3f}", "accuracy on the reads corrupted by this profile and severity",
+           "higher", _s("corrupt")),
+    Metric("mcc", "MCC", "{:.3f}", "Matthews correlation on those reads", "higher", _s("corrupt"), unit="correlation"),
+    Metric("label_changed", "label changed", "{}", "corrupted reads whose true label the task's check says changed",
+           None, _s("corrupt"), render=_unverifiable("label_changed", "{}"), unit="count"),
+    Metric("valid_accuracy", "accuracy (label kept)", "{:.3f}", "accuracy on the corrupted reads whose true label survived",
+           "higher", _s("corrupt"), render=_unverifiable("valid_accuracy", "{:.3f}")),
+)
+
+BY_KEY = {m.key: m for m in METRICS + TRAIN_METRICS + ENRICHMENT_METRICS}
+# every name a table may print a metric under: its key (machine-readable tables), label and short header
+NAMES = frozenset(name for m in METRICS + TRAIN_METRICS + ENRICHMENT_METRICS + CORRUPTION_ROW_METRICS
+                  for name in (m.key, m.label, m.short) if name)
 
 
 def shown(where: str, metrics: tuple[Metric, ...] = METRICS) -> list[Metric]:
