@@ -219,6 +219,8 @@ def test_attack(trained, base, tmp_path, name, attack):
     records = [json.loads(line) for line in (run / "records.jsonl").read_text().splitlines()]
     assert len(records) == 8 and summary["n_attacked"] == sum(r["status"] != "skipped" for r in records)
     assert 0 <= summary["asr"] <= 1
+    # a fine-tune `train` made of the hub config is not the hub model: named after its folder, loaded as the config
+    assert summary["model"]["family"] == name and summary["model"]["name"] == f"{trained(name).name}-model"
     valid = summary.get("valid_asr")
     print(f"{name} {attack}: ASR {summary['asr']:.3f}, valid ASR {valid if valid is None else round(valid, 3)}, "
           f"of {summary['n_attacked']} attacked, {summary['average_queries']:.1f} queries each, "
