@@ -73,8 +73,11 @@ def slug(name: str) -> str:
 
 
 def entry_id(entry: dict) -> str:
-    """Unique key of an entry, also the name of its page on the site."""
-    return "__".join(slug(entry[k]) for k in KEY_FIELDS)
+    """Unique key of an entry, also the name of its page on the site (an indel entry's names its edit kinds
+    and length policy: it is another threat model than the substitution entry of the same attack)."""
+    threat = entry.get("threat") if isinstance(entry.get("threat"), dict) else {}
+    indels = [f"{threat['edits']}-{threat.get('length')}"] if threat.get("edits") else []
+    return "__".join([slug(entry[k]) for k in KEY_FIELDS] + [slug(x) for x in indels])
 
 
 def entries_dir(board: Path) -> Path:
