@@ -18,8 +18,10 @@ from genoarmory.attacks.transformations import BaseSubstitution, EmbeddingNeighb
 
 
 def edit_kinds(cfg) -> tuple[str, ...]:
-    """The edit kinds attack.edits allows (constraints.EDIT_KINDS; threat_model_from checks the value)."""
-    return EDIT_KINDS.get(cfg.attack.get("edits", "substitution"), EDIT_KINDS["substitution"])
+    """The edit kinds attack.edits allows (constraints.EDIT_KINDS; threat_model_from checks the value);
+    substitutions for a part built without a config (a caller's own composition)."""
+    attack = getattr(cfg, "attack", None) or {}
+    return EDIT_KINDS.get(attack.get("edits", "substitution"), EDIT_KINDS["substitution"])
 
 
 def mlm_proposals(victim, cfg, k: int) -> MLMProposals:
