@@ -129,7 +129,7 @@ def shift(edits: Iterable[Edit], position: int) -> int:
     return position + moved
 
 
-def label(attack: dict) -> str | None:
+def kinds_label(attack: dict) -> str | None:
     """How a run's summary, table and leaderboard name its edit kinds: None for substitutions (as every run
     before indels), else e.g. 'indel · edit distance ≤10% · length keep'."""
     kinds = attack.get("edits") or "substitution"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 
 from genoarmory.data.strands import strand_note
-from genoarmory.edits import label as edit_label
+from genoarmory.edits import kinds_label
 from genoarmory.metrics.compute import attack_metrics
 from genoarmory.results.records import AttackRecord
 
@@ -24,7 +24,7 @@ SELECTION_KEYS = ("name", "split", "limit", "seed", "shard")
 def edit_budget(attack: dict) -> dict:
     """With indels, the budget also names the edit kinds, the edit distance and the length policy (a
     substitution run's budget stays as it always was)."""
-    if edit_label(attack) is None:
+    if kinds_label(attack) is None:
         return {}
     return {"edits": attack.get("edits"), "max_edit_distance": attack.get("max_edit_distance"),
             "length": attack.get("length")}

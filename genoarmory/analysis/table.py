@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from genoarmory.edits import label as edit_label
+from genoarmory.edits import kinds_label
 from genoarmory.metrics.registry import keys
 
 # The reference's field names first (its readers keep working), then ours; a column shows when any row has it.
@@ -33,8 +33,8 @@ def run_row(summary: dict, label: str) -> dict:
     for key in ("model", "dataset", "attack", "defense"):
         if summary.get(key) is not None:
             row[key] = _name(summary[key])
-    if isinstance(summary.get("attack"), dict) and edit_label(summary["attack"]):  # indels: not a substitution run
-        row["attack"] = f"{row['attack']} ({edit_label(summary['attack'])})"
+    if isinstance(summary.get("attack"), dict) and kinds_label(summary["attack"]):  # indels: not a substitution run
+        row["attack"] = f"{row['attack']} ({kinds_label(summary['attack'])})"
     row.update({k: summary[k] for k in RUN_METRICS if k in summary})
     enrichment = summary.get("motif_enrichment")
     if isinstance(enrichment, dict) and enrichment.get("fold_enrichment") is not None:

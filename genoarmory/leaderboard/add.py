@@ -23,7 +23,7 @@ import os
 import shutil
 from pathlib import Path
 
-from genoarmory.edits import label as edit_label
+from genoarmory.edits import kinds_label
 from genoarmory.errors import UserError
 from genoarmory.results import SUMMARY, Run, find_runs, read_json_object
 from genoarmory.leaderboard import catalog
@@ -113,7 +113,7 @@ def _metrics(metrics: dict, where: str) -> dict:
 def threat_model(attack: str, budget: dict, preserve: str, label_mode: str | None, space: str = "dna") -> dict:
     """The threat model an entry was measured under; its `name` groups the ranking tables."""
     ratio, queries = budget.get("max_perturb_ratio"), budget.get("query_budget")
-    indels = edit_label(budget)  # None for substitutions; else kinds, edit distance and length policy
+    indels = kinds_label(budget)  # None for substitutions; else kinds, edit distance and length policy
     parts = [attack + (" (embedding space)" if space == "embedding" else ""),
              indels or (f"≤{ratio * 100:g}% nt" if isinstance(ratio, (int, float)) else "budget not stated"),
              "no query cap" if queries is None else f"≤{queries} queries",

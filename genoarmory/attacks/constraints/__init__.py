@@ -78,7 +78,8 @@ class ThreatModel:
 
     def extend(self, original: Original, current: Candidate, proposals: list[list[Edit]]) -> list[Candidate]:
         """Candidates of edits of any kind: each proposal (original coordinates) added to the search's own
-        edits, fitted to the length under `length=keep`; proposals overlapping an edit already made drop out."""
+        edits, fitted to the length under `length=keep`; proposals overlapping an edit already made drop out.
+        A candidate's `new` holds its fit's new edits too, so the fit never trims a protected base either."""
         seq, prior = original.sequence, set(current.edits)
         out = []
         for new in proposals:
