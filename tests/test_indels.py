@@ -241,3 +241,15 @@ def test_leaderboard_entries_keep_indel_threat_models_apart():
     keys = {"source": "verified", "model": "m", "task": "t", "attack": "random", "defense": "none"}
     assert entry_id({**keys, "threat": substitution}) == "verified__m__t__random__none"
     assert entry_id({**keys, "threat": indel}) == "verified__m__t__random__none__indel-keep"
+
+
+def test_protected_bases_are_neither_cut_into_nor_trimmed_away():
+    original = "ACGT" * 10
+    threat = ThreatModel(0.1, protected=[[10, 14], [39, 40]], edits="indel", length="keep")
+    reference, start = threat.original(original), Candidate(original, [], [])
+    inside, edge, far = threat.extend(reference, start, [[(12, "", "A")], [(10, "", "A")], [(20, "", "A")]])
+    # an insertion inside [10, 14) is refused, one at its edge is not; any insertion trims base 39, protected
+    assert list(threat.admit([inside, edge, far], reference)) == [False, False, False]
+    change = ThreatModel(0.1, protected=[[10, 14], [39, 40]], edits="indel", length="change")
+    inside, edge, far = change.extend(reference, start, [[(12, "", "A")], [(10, "", "A")], [(20, "", "A")]])
+    assert list(change.admit([inside, edge, far], reference)) == [False, True, True]
