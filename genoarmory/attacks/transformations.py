@@ -45,8 +45,8 @@ SUBSTITUTION = ("substitution",)
 
 
 def base_indels(original: str, span: Span, kinds) -> list[list[Edit]]:
-    """Single-base indels in the span: each base deleted, and each other base inserted before it (inserting
-    the base itself would repeat inserting it after the base before)."""
+    """Single-base indels in the span: each base deleted, and each other base inserted before it (the base
+    itself inserted before it is the same sequence as inserted after it: the next position's proposal)."""
     out = []
     for p in range(*span):
         if "deletion" in kinds:
@@ -188,7 +188,7 @@ class MLMProposals:
         logits = self._logits({"input_ids": rows, "attention_mask": torch.ones_like(rows)})
         picked = logits[torch.arange(len(at), device=logits.device), torch.tensor(at, device=logits.device)]
         ranked = picked.topk(min(self.k * 4, picked.shape[-1]), dim=-1).indices.cpu().numpy()
-        return [[t for t in self._text[row][self._width[row] > 0].tolist()][:self.k] for row in ranked]
+        return [self._text[row][self._width[row] > 0].tolist()[:self.k] for row in ranked]
 
     def _table(self, original: str, top: np.ndarray) -> _TokenTable:
         """Per token of the original: the first k of its ranked MLM tokens that are DNA of the token's width
