@@ -253,3 +253,29 @@ def test_protected_bases_are_neither_cut_into_nor_trimmed_away():
     change = ThreatModel(0.1, protected=[[10, 14], [39, 40]], edits="indel", length="change")
     inside, edge, far = change.extend(reference, start, [[(12, "", "A")], [(10, "", "A")], [(20, "", "A")]])
     assert list(change.admit([inside, edge, far], reference)) == [False, True, True]
+
+
+def test_an_indel_run_is_its_own_leaderboard_entry(tmp_path, capsys):
+    import shutil
+
+    from genoarmory.leaderboard.add import protocol_mismatches
+    from genoarmory.leaderboard.entries import entries_dir
+
+    out = tmp_path / "run"  # the protocol's 100 examples
+    assert run_cli("attack", "attack=random", "attack.edits=indel", f"run_dir={out}", "progress=false") == 0
+    board = tmp_path / "board"
+    (board / "data").mkdir(parents=True)
+    shutil.copy(ga.__path__[0] + "/leaderboard/board/data/protocol.json", board / "data" / "protocol.json")
+    assert run_cli("leaderboard", "--board", str(board), "add", str(out)) == 0
+    path, = entries_dir(board).rglob("*.json")
+    entry = json.loads(path.read_text())
+    assert path.name == "motif-tata__random__none__indel-keep.json"
+    assert entry["threat"]["edits"] == "indel" and "indel · edit distance ≤10% · length keep" in entry["threat"]["name"]
+    capsys.readouterr()
+    assert run_cli("read", "leaderboard", "--board", str(board), "--format", "json") == 0
+    row, = json.loads(capsys.readouterr().out)
+    assert row["attack"] == "random (indel · edit distance ≤10% · length keep)"
+    summary = json.loads((out / "summary.json").read_text())
+    summary["attack"]["max_edit_distance"] = 0.2
+    protocol = json.loads((board / "data" / "protocol.json").read_text())
+    assert any("max_edit_distance" in p for p in protocol_mismatches(summary, protocol))

@@ -48,6 +48,8 @@ def run_row(summary: dict, label: str) -> dict:
 def entry_row(entry: dict) -> dict:
     """Leaderboard entries: identity keys, then metrics (nested under 'metrics' or flat)."""
     row = {k: _name(entry[k]) for k in ("source", "model", "task", "attack", "defense") if k in entry}
+    if isinstance(entry.get("threat"), dict) and kinds_label(entry["threat"]) and "attack" in row:
+        row["attack"] = f"{row['attack']} ({kinds_label(entry['threat'])})"
     metrics = entry.get("metrics") if isinstance(entry.get("metrics"), dict) else {}
     for key in BOARD_METRICS:
         if key in metrics:

@@ -93,6 +93,11 @@ def protocol_mismatches(summary: dict, protocol: dict) -> list[str]:
             problems.append(f"the summary has no {field} (the protocol fixes it to {json.dumps(rule['value'])})")
         elif not _same(rule["value"], actual):
             problems.append(f"{field} is {json.dumps(actual)}, the board's protocol needs {json.dumps(rule['value'])}")
+    # indels: their edit distance is the protocol's nucleotide budget too (null: max_perturb_ratio's)
+    distance, budget = lookup(summary, "attack.max_edit_distance"), protocol["require"].get("attack.max_perturb_ratio")
+    if distance not in (_MISSING, None) and budget is not None and not _same(budget["value"], distance):
+        problems.append(f"attack.max_edit_distance is {json.dumps(distance)}, the board's protocol needs its "
+                        f"nucleotide budget {json.dumps(budget['value'])} (or null)")
     return problems
 
 
