@@ -130,8 +130,16 @@ def register_resolvers() -> None:
             OmegaConf.register_new_resolver(name, fn)
 
 
+# settings added after runs existed: at these values a config hashes as it did before them, so an earlier
+# run folder still resumes (its records are exactly these settings' records)
+NEUTRAL_WHEN = {"attack": {"edits": "substitution", "length": "keep", "max_edit_distance": None}}
+
+
 def config_hash(config: dict) -> str:
     keep = {k: v for k, v in config.items() if k not in LOCAL_KEYS}
+    for group, defaults in NEUTRAL_WHEN.items():
+        if isinstance(keep.get(group), dict):
+            keep[group] = {k: v for k, v in keep[group].items() if k not in defaults or v != defaults[k]}
     return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

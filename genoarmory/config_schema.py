@@ -234,6 +234,10 @@ class Threat(Node):
     name: Name
     recipe: own("recipe")
     max_perturb_ratio: Ratio
+    edits: choice("substitution", "indel", "all")  # attacks/constraints EDIT_KINDS
+    max_edit_distance: _value("null or a number in (0, 1]", lambda v: v is None or (
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1))
+    length: choice("keep", "change")  # attacks/constraints LENGTHS
     query_budget: OptPosInt
     max_gc_shift: OptUnit
     protected: Protected

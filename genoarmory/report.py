@@ -7,11 +7,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from genoarmory.edits import kinds_label
 from genoarmory.metrics.registry import ENRICHMENT_METRICS, shown
 
 
 def print_summary(summary: dict, run_dir: Path | None = None) -> None:
     title = f"{summary['model']['name']} · {summary['dataset']['name']} · {summary['attack'].get('name')}"
+    if kinds_label(summary["attack"]):
+        title += f" ({kinds_label(summary['attack'])})"
     if summary.get("defense", {}).get("name", "none") != "none":
         title += f" · defense {summary['defense']['name']}"
     table = Table(title=title, show_header=False)

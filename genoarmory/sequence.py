@@ -10,14 +10,13 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from genoarmory.edits import Edit, apply_any
 from genoarmory.errors import UserError
 
 BASES = "ACGT"
 # IUPAC ambiguity codes other than the four bases; N is the common one in real data.
 AMBIGUOUS = set("NRYSWKMBDHV")
 POLICIES = ("error", "skip", "replace")
-
-Edit = tuple[int, str, str]  # (0-based position, reference base, alternative base)
 
 _CODE = np.full(256, 255, dtype=np.uint8)
 for _i, _b in enumerate(BASES):
@@ -93,7 +92,11 @@ def substitution_noise(sequence: str, p: float, copies: int, rng: np.random.Gene
 
 
 def apply_edits(sequence: str, edits: Iterable[Edit]) -> str:
-    """Apply substitutions; each edit's reference base must match (guards against stale edit lists)."""
+    """Apply edits; each edit's reference base must match (guards against stale edit lists). Insertions and
+    deletions (an empty ref or alt) go through `edits.apply_any`, which owns their rules."""
+    edits = list(edits)
+    if any(not ref or not alt for _, ref, alt in edits):
+        return apply_any(sequence, edits)
     chars = list(sequence)
     for pos, ref, alt in edits:
         if chars[pos] != ref:

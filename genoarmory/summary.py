@@ -14,10 +14,20 @@ from __future__ import annotations
 import warnings
 
 from genoarmory.data.strands import strand_note
+from genoarmory.edits import kinds_label
 from genoarmory.metrics.compute import attack_metrics
 from genoarmory.results.records import AttackRecord
 
 SELECTION_KEYS = ("name", "split", "limit", "seed", "shard")
+
+
+def edit_budget(attack: dict) -> dict:
+    """With indels, the budget also names the edit kinds, the edit distance and the length policy (a
+    substitution run's budget stays as it always was)."""
+    if kinds_label(attack) is None:
+        return {}
+    return {"edits": attack.get("edits"), "max_edit_distance": attack.get("max_edit_distance"),
+            "length": attack.get("length")}
 
 
 def build_summary(records: list[AttackRecord], num_labels: int, config: dict, meta: dict, model_info: dict,
@@ -36,7 +46,7 @@ def build_summary(records: list[AttackRecord], num_labels: int, config: dict, me
         "dataset": dataset,
         "defense": dict(config.get("defense", {"name": "none"})),
         "budget": {"max_perturb_ratio": attack.get("max_perturb_ratio"), "query_budget": attack.get("query_budget"),
-                   "max_length": config.get("model", {}).get("max_length")},
+                   "max_length": config.get("model", {}).get("max_length"), **edit_budget(attack)},
         "seed": config.get("seed"),
         "label_check": label_check or {"preserve": None, "mode": "none", "enforced": False, "verifiable": False,
                                        "checker": None, "exact": False, "note": "no label check was run"},

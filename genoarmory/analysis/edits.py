@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from genoarmory.edits import cost
 from genoarmory.results.records import AttackRecord
 
 BASES = "ACGT"
@@ -51,7 +52,8 @@ def adversarial_sequence(record: AttackRecord) -> str:
 
 def edit_statistics(records: list[AttackRecord], statuses=("success",)) -> dict:
     """Per-edit positions (absolute nt and position / length), the ref->alt count matrix over ACGT,
-    the GC shift per example (percentage points, adversarial minus original), and edits per example."""
+    the GC shift per example (percentage points, adversarial minus original), and edits per example (their
+    edit distance: inserted and deleted bases count one each)."""
     used = selected(records, statuses)
     positions, normalized, lengths = [], [], []
     matrix = np.zeros((4, 4), dtype=int)
@@ -60,15 +62,17 @@ def edit_statistics(records: list[AttackRecord], statuses=("success",)) -> dict:
     per_example, gc_shift = [], []
     for r in used:
         seq = r.sequence
-        edits = edits_of(r)
-        per_example.append(len(edits))
+        fit = set(r.length_fit or [])  # a fixed length's trim or pad: not the attack's edits (edits.py)
+        edits = [e for e in edits_of(r) if e not in fit]
+        per_example.append(cost(edits))
         lengths.append(len(seq))
         if seq:
             gc_shift.append(100.0 * (gc_fraction(adversarial_sequence(r)) - gc_fraction(seq)))
         for pos, ref, alt in edits:
             positions.append(pos)
             normalized.append(pos / len(seq) if seq else float("nan"))
-            ref_mismatch += int(not (0 <= pos < len(seq)) or seq[pos : pos + len(ref)] != ref)
+            inside = 0 <= pos < len(seq) or (not ref and pos == len(seq))  # an insertion may append
+            ref_mismatch += int(not inside or seq[pos : pos + len(ref)] != ref)
             if ref in BASES and alt in BASES and ref != alt:
                 matrix[BASES.index(ref), BASES.index(alt)] += 1
             else:

@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+from genoarmory.edits import kinds_label
 from genoarmory.metrics.registry import ENRICHMENT_METRICS, keys, shown
 
 # The reference's field names first (its readers keep working), then ours; a column shows when any row has it.
@@ -33,6 +34,8 @@ def run_row(summary: dict, label: str) -> dict:
     for key in ("model", "dataset", "attack", "defense"):
         if summary.get(key) is not None:
             row[key] = _name(summary[key])
+    if isinstance(summary.get("attack"), dict) and kinds_label(summary["attack"]):  # indels: not a substitution run
+        row["attack"] = f"{row['attack']} ({kinds_label(summary['attack'])})"
     row.update({k: summary[k] for k in RUN_METRICS if k in summary})
     row.update(_enrichment(summary))
     if _flags(summary.get("flags")):
@@ -43,6 +46,8 @@ def run_row(summary: dict, label: str) -> dict:
 def entry_row(entry: dict) -> dict:
     """Leaderboard entries: identity keys, then metrics (nested under 'metrics' or flat)."""
     row = {k: _name(entry[k]) for k in ("source", "model", "task", "attack", "defense") if k in entry}
+    if isinstance(entry.get("threat"), dict) and kinds_label(entry["threat"]) and "attack" in row:
+        row["attack"] = f"{row['attack']} ({kinds_label(entry['threat'])})"
     metrics = entry.get("metrics") if isinstance(entry.get("metrics"), dict) else {}
     for key in BOARD_METRICS:
         if key in metrics:

@@ -268,7 +268,8 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
             record = make_record(a.example, outcome, len(a.seen), time.perf_counter() - a.started,
                                  spec.name, seed, config_hash)
             if spec.label_check is not None and record.succeeded:  # what the task's oracle says of it
-                for key, value in spec.label_check.record_fields(record.sequence, record.adv_sequence).items():
+                fields = spec.label_check.record_fields(record.sequence, record.adv_sequence, record.edits)
+                for key, value in fields.items():
                     setattr(record, key, value)
             done[a.index] = record
             made.append(record)

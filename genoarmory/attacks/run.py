@@ -41,6 +41,19 @@ def with_label_spans(examples: list[Example], check: LabelCheck) -> list[Example
             for e, els in zip(examples, found)]
 
 
+def check_room(victim, examples: list[Example], max_edits) -> None:
+    """attack.length=change: every example, grown by its whole budget of inserted bases, still fits the model
+    (the encoder would truncate it silently otherwise)."""
+    for e in examples:
+        grown = e.sequence + "A" * max_edits(len(e.sequence))
+        tokens = len(victim.encoder.token_ids(grown))
+        if tokens > victim.encoder.max_length:
+            where = f"{e.meta['source']}:{e.meta['line']}" if "line" in e.meta else e.id
+            raise UserError(f"attack.length=change: this {len(e.sequence)}-nt sequence with its budget of "
+                            f"insertions is {tokens} tokens, above the model's maximum of {victim.encoder.max_length}; "
+                            "use attack.length=keep (trimmed at the 3' end) or a smaller attack.max_edit_distance", where)
+
+
 def attack_examples(cfg, victim, examples: list[Example], out_dir: Path, config_hash: str, task: Task,
                     config_text: str | None = None, check: LabelCheck | None = None,
                     ) -> tuple[list[AttackRecord], LabelCheck]:
@@ -49,6 +62,8 @@ def attack_examples(cfg, victim, examples: list[Example], out_dir: Path, config_
     victim.encoder.check_lengths(examples)
     check = check or label_check(cfg, task)
     spec = build_attack(victim, cfg)
+    if spec.threat.indels and spec.threat.length == "change":
+        check_room(victim, examples, spec.threat.max_edits)
     spec.label_check = check
     spec.annotators.append(ReverseStrand(victim))
     if cfg.attack.get("goal", "one_strand") == "both_strands":

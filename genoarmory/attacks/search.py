@@ -12,7 +12,9 @@ Steps, as TextAttack's greedy word-swap with word-importance ranking:
 3. walk the units in that order: propose edits there, keep those the threat model admits (budget,
    protected positions, GC shift, no position edited twice) and an optional filter passes, score
    them all at once, take the best; accept it if it raises the score (or always, for the random
-   baseline); stop at success, at the Hamming budget, or at the query budget.
+   baseline); stop at success, at the nucleotide budget, or at the query budget.
+With `attack.edits=indel|all` the proposals may insert and delete (positions stay the original's, so
+the units ranked on the original stay valid) and the threat model fits each candidate's length.
 """
 
 from __future__ import annotations
@@ -197,33 +199,41 @@ def greedy_search(spec: AttackSpec, victim, example: Example, goal: Goal, rng: n
     units = _units(spec, spans, len(original), reference.protected)
     order = yield from _rank(spec, units, original, base_score, goal, rng, budget)
     state = spec.transformation.prepare(original, rng)
-    current, edits, score, probs = original, [], base_score, clean
+    current, score, probs = original, base_score, clean
+    made = Candidate(original, [], [])  # what the search has kept so far
     max_edits = spec.threat.max_edits(len(original))
     for unit in order:
-        if len(edits) >= max_edits or budget.remaining() == 0:
+        if spec.threat.spent(made) >= max_edits or budget.remaining() == 0:
             break
-        proposals = [Candidate(substitute(current, e), sorted(edits + e), e)
-                     for e in spec.transformation.propose(state, current, unit)]
+        if spec.threat.indels:  # proposals in the original's coordinates, whatever the length has become
+            proposals = spec.threat.extend(reference, made, spec.transformation.propose(state, original, unit))
+        else:
+            proposals = [Candidate(substitute(current, e), sorted(made.edits + e), e)
+                         for e in spec.transformation.propose(state, current, unit)]
         admitted = spec.threat.admit(proposals, reference)
-        candidates = [c.sequence for c, ok in zip(proposals, admitted) if ok]
-        kept = [c.new for c, ok in zip(proposals, admitted) if ok]
-        if candidates and spec.candidate_filter is not None:
-            mask = yield FilterRequest(spec.candidate_filter, original, candidates, [edits + e for e in kept])
-            candidates = [c for c, m in zip(candidates, mask) if m]
-            kept = [e for e, m in zip(kept, mask) if m]
+        kept = [c for c, ok in zip(proposals, admitted) if ok]
+        if kept and spec.candidate_filter is not None:
+            mask = yield FilterRequest(spec.candidate_filter, original, [c.sequence for c in kept],
+                                       [made.edits + c.new for c in kept])
+            kept = [c for c, m in zip(kept, mask) if m]
         if budget.remaining() is not None:
-            candidates, kept = candidates[: budget.remaining()], kept[: budget.remaining()]
-        if not candidates:
+            kept = kept[: budget.remaining()]
+        if not kept:
             continue
-        cand_probs = yield candidates
+        cand_probs = yield [c.sequence for c in kept]
         scores = goal.scores(cand_probs)
         best = int(scores.argmax())
         if spec.accept == "always" or scores[best] > score:
-            current, score, probs = candidates[best], scores[best], cand_probs[best]
-            edits = sorted(edits + kept[best])
+            made, score, probs = kept[best], scores[best], cand_probs[best]
+            current = made.sequence
             if goal.reached(probs[None])[0]:
                 decided = yield from decided_probs(victim, current, probs)
                 if goal.reached(decided[None])[0]:
-                    return Outcome(Status.SUCCESS, clean, current, decided, edits)
+                    return Outcome(Status.SUCCESS, clean, current, decided, made.edits, _fitted(made))
                 # reduced-precision rounding only: keep the edit and walk on
-    return Outcome(Status.FAILED, clean, current, probs, edits)
+    return Outcome(Status.FAILED, clean, current, probs, made.edits)
+
+
+def _fitted(made: Candidate) -> dict:
+    """A success's record names the edits that only fit the length (attack.length=keep with indels)."""
+    return {"length_fit": made.fit} if made.fit else {}

@@ -23,6 +23,7 @@ import os
 import shutil
 from pathlib import Path
 
+from genoarmory.edits import kinds_label
 from genoarmory.errors import UserError
 from genoarmory.results import SUMMARY, Run, find_runs, read_json_object
 from genoarmory.leaderboard import catalog
@@ -30,6 +31,7 @@ from genoarmory.leaderboard.entries import (STORED_METRICS, dump, entry_id, entr
                                             slug)
 from genoarmory.leaderboard.identity import data_identity, filed_model, model_identity, pointer
 from genoarmory.leaderboard.verify import check_against_records
+from genoarmory.summary import edit_budget
 
 PROTOCOL_FILE = Path("data") / "protocol.json"
 _MISSING = object()
@@ -91,6 +93,11 @@ def protocol_mismatches(summary: dict, protocol: dict) -> list[str]:
             problems.append(f"the summary has no {field} (the protocol fixes it to {json.dumps(rule['value'])})")
         elif not _same(rule["value"], actual):
             problems.append(f"{field} is {json.dumps(actual)}, the board's protocol needs {json.dumps(rule['value'])}")
+    # indels: their edit distance is the protocol's nucleotide budget too (null: max_perturb_ratio's)
+    distance, budget = lookup(summary, "attack.max_edit_distance"), protocol["require"].get("attack.max_perturb_ratio")
+    if distance not in (_MISSING, None) and budget is not None and not _same(budget["value"], distance):
+        problems.append(f"attack.max_edit_distance is {json.dumps(distance)}, the board's protocol needs its "
+                        f"nucleotide budget {json.dumps(budget['value'])} (or null)")
     return problems
 
 
@@ -111,12 +118,14 @@ def _metrics(metrics: dict, where: str) -> dict:
 def threat_model(attack: str, budget: dict, preserve: str, label_mode: str | None, space: str = "dna") -> dict:
     """The threat model an entry was measured under; its `name` groups the ranking tables."""
     ratio, queries = budget.get("max_perturb_ratio"), budget.get("query_budget")
+    indels = kinds_label(budget)  # None for substitutions; else kinds, edit distance and length policy
     parts = [attack + (" (embedding space)" if space == "embedding" else ""),
-             f"≤{ratio * 100:g}% nt" if isinstance(ratio, (int, float)) else "budget not stated",
+             indels or (f"≤{ratio * 100:g}% nt" if isinstance(ratio, (int, float)) else "budget not stated"),
              "no query cap" if queries is None else f"≤{queries} queries",
              f"preserve={preserve}"]  # the mode it resolved to (oracle, elements) depends on the task: label_check
+    kinds = {k: budget.get(k) for k in ("edits", "max_edit_distance", "length")} if indels else {}
     return {"name": " · ".join(parts), "attack": attack, "max_perturb_ratio": ratio, "query_budget": queries,
-            "preserve": preserve, "label_check": label_mode, "space": space}
+            "preserve": preserve, "label_check": label_mode, "space": space, **kinds}
 
 
 def _flags(raw) -> list[str]:
@@ -149,7 +158,8 @@ def entry_from_summary(summary: dict, run_dir: Path, protocol: dict, metrics: di
             raise UserError(f"the summary does not name its {key} ({'dataset' if key == 'task' else key}.name)", where)
     weights = model_identity(model.get("path"))
     names["model"], hub_id, filed_as = filed_model(names["model"], weights, model.get("family"))
-    budget = {"max_perturb_ratio": attack.get("max_perturb_ratio"), "query_budget": attack.get("query_budget")}
+    budget = {"max_perturb_ratio": attack.get("max_perturb_ratio"), "query_budget": attack.get("query_budget"),
+              **edit_budget(attack)}
     preserve = attack.get("preserve") or label_check.get("preserve") or "none"
     entry = {
         "schema_version": SCHEMA_VERSION,

@@ -74,7 +74,14 @@ def slug(name: str) -> str:
 
 def entry_id(entry: dict) -> str:
     """Unique key of an entry, also the name of its page on the site."""
-    return "__".join(slug(entry[k]) for k in KEY_FIELDS)
+    return "__".join([slug(entry[k]) for k in KEY_FIELDS] + edit_kinds(entry))
+
+
+def edit_kinds(entry: dict) -> list[str]:
+    """An indel entry's name part (its edit kinds and length policy): another threat model than the
+    substitution entry of the same attack, so neither its id nor its file may be that entry's."""
+    threat = entry.get("threat") if isinstance(entry.get("threat"), dict) else {}
+    return [slug(f"{threat['edits']}-{threat.get('length')}")] if threat.get("edits") else []
 
 
 def entries_dir(board: Path) -> Path:
@@ -82,7 +89,7 @@ def entries_dir(board: Path) -> Path:
 
 
 def entry_path(board: Path, entry: dict) -> Path:
-    name = "__".join(slug(entry[k]) for k in ("task", "attack", "defense")) + ".json"
+    name = "__".join([slug(entry[k]) for k in ("task", "attack", "defense")] + edit_kinds(entry)) + ".json"
     return entries_dir(board) / entry["source"] / slug(entry["model"]) / name
 
 

@@ -2,7 +2,7 @@
 
 Definitions: clean accuracy; accuracy under attack; ASR = successes / originally-correct
 examples; DSR = 1 - ASR on the defended model; queries averaged over attacked examples (successes and
-failures); perturbation rate in nucleotides (edits / length) over successes; MCC and macro-F1 clean and
+failures); perturbation rate in nucleotides (edit distance / length) over successes; MCC and macro-F1 clean and
 under attack, as GUE computes them. A clean accuracy within 10 points of chance is flagged.
 """
 
@@ -14,7 +14,8 @@ from typing import Iterable
 import numpy as np
 from sklearn.metrics import f1_score, matthews_corrcoef
 
-from genoarmory.results.records import AttackRecord
+from genoarmory.edits import cost
+from genoarmory.results.records import AttackRecord, spent
 
 CHANCE_MARGIN = 0.10
 
@@ -64,7 +65,8 @@ def attack_metrics(records: list[AttackRecord], num_labels: int, label_verifiabl
         "asr": len(success) / len(attacked) if attacked else 0.0,
         "average_queries": float(np.mean([r.queries for r in attacked])) if attacked else 0.0,
         "perturbation_rate": float(np.mean([r.perturbation_rate for r in success])) if success else 0.0,
-        "average_edits": float(np.mean([len(r.edits) for r in success])) if success else 0.0,
+        "average_edits": float(np.mean([spent(r.edits, r.length_fit) for r in success])) if success else 0.0,
+        "average_indel_bases": float(np.mean([indel_bases(r) for r in success])) if success else 0.0,
         "clean_mcc": clean_m["mcc"],
         "adv_mcc": adv_m["mcc"],
         "clean_f1": clean_m["f1"],
@@ -76,6 +78,12 @@ def attack_metrics(records: list[AttackRecord], num_labels: int, label_verifiabl
     out.update(strand_metrics(records, attacked, success, targeted))
     out["flags"] = ["clean accuracy near chance"] if n and near_chance(out["origin_acc"], labels, num_labels) else []
     return out
+
+
+def indel_bases(record: AttackRecord) -> int:
+    """Bases a record's own insertions and deletions changed (its length fit aside)."""
+    fit = set(record.length_fit or [])
+    return cost(e for e in record.edits if (not e[1] or not e[2]) and e not in fit)
 
 
 def label_metrics(records: list[AttackRecord], attacked: list[AttackRecord], success: list[AttackRecord],

@@ -122,8 +122,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("perturbation_rate", "perturbation rate (nt edited / nt)", "{:.4f}",
            "edited nucleotides / length, over successes", "higher", _s("report", "table", "compare", "board"),
            short="Pert."),
-    Metric("average_edits", "edits / success", "{:.2f}", "nucleotide edits per success", "higher", _s("report"),
-           unit="count"),
+    Metric("average_edits", "edits / success", "{:.2f}", "nucleotide edits per success (edit distance: each "
+           "substituted, inserted or deleted base; a fixed length's fit aside)", "higher", _s("report"), unit="count"),
+    Metric("average_indel_bases", "inserted + deleted nt / success", "{:.2f}", "bases inserted or deleted per "
+           "success (attack.edits=indel|all; the length fit aside)", None, _s("report"), unit="count"),
     Metric("clean_mcc", "clean MCC", "{:.3f}", "Matthews correlation on the originals (GUE's metric)", "higher",
            _s("report", "table", "compare", "board"), unit="correlation", short="MCC"),
     Metric("adv_mcc", "MCC under attack", "{:.3f}", "Matthews correlation under attack", "higher",

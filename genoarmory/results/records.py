@@ -6,9 +6,12 @@ One JSON object per line of run_dir/records.jsonl. Fields (0-based positions, ha
   status                         skipped (already wrong: not attacked) | success | failed
   adv_sequence                   the adversarial sequence (successes only, else null)
   adv_pred, adv_probs            the victim's answer on the final sequence (the original when nothing was kept)
-  edits                          [[position, ref, alt], ...] turning `sequence` into `adv_sequence`
+  edits                          [[position, ref, alt], ...] turning `sequence` into `adv_sequence`: positions
+                                 of `sequence`; an empty ref inserts alt before position, an empty alt deletes
+                                 ref there (genoarmory/edits.py)
   queries                        distinct sequences scored for this example
-  perturbation_rate              len(edits) / len(sequence) for successes, else 0
+  perturbation_rate              the edit distance spent / len(sequence) for successes, else 0 (substitutions:
+                                 len(edits) / len(sequence))
   seconds                        wall time of this example's search (examples overlap: times do not add up)
   attack, seed, config_hash      what produced it
   meta                           the task's ground truth for the example (motif spans, source line)
@@ -16,7 +19,9 @@ and, only where they apply: white-box fields (PGD's embedding-space outcome, gra
 check of a success (`adv_oracle_label`, `label_preserved`, `element_changes`: a success counts as valid only
 when the true label survives); `skip_reason` of a skipped example; the other strand (`rc_probs`: the
 victim's answer on the reverse complement of `sequence`; `adv_rc_probs`: on the reverse complement of
-`adv_sequence`, successes only), each from a fresh pass apart from the search (attacks/strands.py).
+`adv_sequence`, successes only), each from a fresh pass apart from the search (attacks/strands.py);
+`length_fit`: the edits among `edits` that only keep a fixed length with indels (attack.length=keep: trimmed
+or padded at the 3' end, not budgeted).
 
 `from_json` is strict: a record read back (resume, merge, GenoAdv, the leaderboard) is checked field by
 field, and its success must be re-verifiable without a model (its edits rebuild its adversarial sequence,
@@ -30,6 +35,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
+from genoarmory.edits import cost
 from genoarmory.sequence import Edit, apply_edits
 
 
@@ -84,6 +90,7 @@ class AttackRecord:
     # the reverse strand (attacks/strands.py): not queries of the search, not counted in `queries`
     rc_probs: list[float] | None = None  # the victim's answer on reverse_complement(sequence)
     adv_rc_probs: list[float] | None = None  # ... on reverse_complement(adv_sequence), successes only
+    length_fit: list[Edit] | None = None  # indels under attack.length=keep: the edits that only fit the length
 
     @property
     def attacked(self) -> bool:
@@ -107,7 +114,7 @@ class AttackRecord:
                 continue
             if f.name == "status":
                 value = value.value
-            elif f.name == "edits":
+            elif f.name in ("edits", "length_fit"):
                 value = [list(e) for e in value]
             out[f.name] = value
         return out
@@ -157,10 +164,13 @@ class AttackRecord:
                 raise RecordError(f"edits do not apply to the sequence ({err})") from None
             if rebuilt != self.adv_sequence:
                 raise RecordError("edits do not rebuild adv_sequence")
-            if abs(self.perturbation_rate - len(self.edits) / n) > 1e-9:
-                raise RecordError(f"perturbation_rate={self.perturbation_rate} is not len(edits)/len(sequence)")
-        elif self.adv_sequence is not None or self.edits:
-            raise RecordError(f"a {self.status.value} record has no adv_sequence or edits")
+            if self.length_fit is not None and not set(self.length_fit) <= set(self.edits):
+                raise RecordError("length_fit holds edits that are not in edits")
+            if abs(self.perturbation_rate - spent(self.edits, self.length_fit) / n) > 1e-9:
+                raise RecordError(f"perturbation_rate={self.perturbation_rate} is not the edit distance of "
+                                  "edits (length_fit aside) / len(sequence)")
+        elif self.adv_sequence is not None or self.edits or self.length_fit is not None:
+            raise RecordError(f"a {self.status.value} record has no adv_sequence, edits or length_fit")
         if not self.succeeded and (self.label_preserved is not None or self.adv_oracle_label is not None):
             raise RecordError("only a success carries a label check")
         if self.skip_reason is not None and self.status is not Status.SKIPPED:
@@ -215,7 +225,9 @@ def _check(name: str, value):
         _need(name, value in (None, "misclassified", "already_target"), "misclassified or already_target", value)
     elif name == "adv_sequence":
         _need(name, value is None or isinstance(value, str), "a string or null", value)
-    elif name == "edits":
+    elif name in ("edits", "length_fit"):
+        if value is None and name == "length_fit":
+            return None
         ok = isinstance(value, list) and all(
             isinstance(e, list) and len(e) == 3 and _is_int(e[0]) and e[0] >= 0
             and isinstance(e[1], str) and isinstance(e[2], str) for e in value)
@@ -224,6 +236,11 @@ def _check(name: str, value):
     elif name == "meta":
         _need(name, isinstance(value, dict), "an object", value)
     return value
+
+
+def spent(edits: list[Edit], length_fit: list[Edit] | None = None) -> int:
+    """The edit distance a success spent: its edits, the length fit aside (substitutions: len(edits))."""
+    return cost(edits) - cost(length_fit or [])
 
 
 def make_record(example, outcome, queries: int, seconds: float, attack: str, seed: int,
@@ -239,7 +256,7 @@ def make_record(example, outcome, queries: int, seconds: float, attack: str, see
         adv_pred=int(final.argmax()), adv_probs=round_probs(final),
         edits=[tuple(e) for e in outcome.edits] if success else [],
         queries=queries if outcome.queries is None else outcome.queries,
-        perturbation_rate=len(outcome.edits) / len(example.sequence) if success else 0.0,
+        perturbation_rate=spent(outcome.edits, outcome.extra.get("length_fit")) / len(example.sequence) if success else 0.0,
         seconds=round(seconds, 4), attack=attack, seed=seed, config_hash=config_hash, meta=example.meta,
         **outcome.extra,
     )

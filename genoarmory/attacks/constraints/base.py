@@ -28,11 +28,15 @@ class Original:
 @dataclass
 class Candidate:
     """One candidate: its sequence, every edit it holds against the original (sorted by position), and
-    the edits this step adds (`new`, a subset of `edits`)."""
+    the edits this step adds (`new`, a subset of `edits`). With indels under `attack.length=keep`, `fit`
+    holds the edits of `edits` that only fit the length (edits.fit_length; not budgeted) and `chosen` the
+    search's own edits before the fit (what the next step builds on)."""
 
     sequence: str
     edits: list[Edit]
     new: list[Edit]
+    fit: list[Edit] = field(default_factory=list)
+    chosen: list[Edit] | None = None  # None: the same as `edits` (substitutions)
 
 
 class Constraint(Protocol):

@@ -1,4 +1,4 @@
-"""Protected positions: no edit may touch them (the task's label-defining spans, or a fixed list).
+"""Protected positions: no edit may touch them (no insertion inside a protected span either) (the task's label-defining spans, or a fixed list).
 
 `spans='meta'` protects, per example, what the task says defines its label: `meta["protected_spans"]`
 when a loader sets it, else the ground-truth `meta["motif_spans"]` of the embedded motif tasks, else the
@@ -50,4 +50,13 @@ class ProtectedSpans:
 
     def check_many(self, candidates: list[Candidate], original: Original) -> np.ndarray:
         locked = original.protected
-        return mask(not any(p in locked for p, _, _ in c.new) for c in candidates)
+        return mask(not any(touches(e, locked) for e in c.new) for c in candidates)
+
+
+def touches(edit, locked: frozenset[int]) -> bool:
+    """An edit touches a protected base it substitutes or deletes; an insertion, the span it lands inside
+    (between two protected bases: at a span's edge it leaves the span's bases as they were)."""
+    pos, ref, _ = edit
+    if not ref:
+        return pos in locked and pos - 1 in locked
+    return any(p in locked for p in range(pos, pos + len(ref)))

@@ -12,8 +12,16 @@ node its settings. Only the functions listed in config.ALLOWED ('transformation'
 
 from __future__ import annotations
 
+from genoarmory.attacks.constraints import EDIT_KINDS
 from genoarmory.attacks.similarity import EncoderSimilarity
 from genoarmory.attacks.transformations import BaseSubstitution, EmbeddingNeighbours, MLMProposals, RandomBase
+
+
+def edit_kinds(cfg) -> tuple[str, ...]:
+    """The edit kinds attack.edits allows (constraints.EDIT_KINDS; threat_model_from checks the value);
+    substitutions for a part built without a config (a caller's own composition)."""
+    attack = getattr(cfg, "attack", None) or {}
+    return EDIT_KINDS.get(attack.get("edits", "substitution"), EDIT_KINDS["substitution"])
 
 
 def mlm_proposals(victim, cfg, k: int) -> MLMProposals:
@@ -22,7 +30,7 @@ def mlm_proposals(victim, cfg, k: int) -> MLMProposals:
 
     tokenization = cfg.attack.get("mlm_tokenization") or victim.encoder.tokenization
     mlm, encoder = load_mlm(mlm_folder(victim, cfg), cfg, tokenization)
-    return MLMProposals(mlm, encoder, k, victim.device)
+    return MLMProposals(mlm, encoder, k, victim.device, kinds=edit_kinds(cfg))
 
 
 def embedding_neighbours(victim, cfg, neighbours: int, min_cos_sim: float) -> EmbeddingNeighbours:
@@ -31,13 +39,13 @@ def embedding_neighbours(victim, cfg, neighbours: int, min_cos_sim: float) -> Em
 
 
 def base_substitution(victim, cfg) -> BaseSubstitution:
-    """The three other bases at each position."""
-    return BaseSubstitution()
+    """The three other bases at each position (with indels, each base deleted and each other base inserted)."""
+    return BaseSubstitution(edit_kinds(cfg))
 
 
 def random_base(victim, cfg) -> RandomBase:
-    """One random other base at a random position (the baseline)."""
-    return RandomBase()
+    """One random other base at a random position (the baseline); with indels, a random kind first."""
+    return RandomBase(edit_kinds(cfg))
 
 
 def encoder_similarity(victim, cfg, window: int, min_similarity: float) -> EncoderSimilarity:

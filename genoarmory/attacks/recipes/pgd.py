@@ -15,7 +15,7 @@ from functools import partial
 
 import torch
 
-from genoarmory.attacks.constraints import ThreatModel, threat_model_from
+from genoarmory.attacks.constraints import ThreatModel, substitutions_only, threat_model_from
 from genoarmory.attacks.embedding_batch import embed_batch, require_input_embeddings
 from genoarmory.attacks.gather import Gathered
 from genoarmory.attacks.grad_batches import GradBatches, resolve_grad_batch
@@ -97,6 +97,7 @@ def build(victim, cfg) -> AttackSpec:
     require_input_embeddings(victim, "PGD")
     settings = PGDSettings(a.norm, a.eps, a.step, a.iters, a.random_start)
     threat = threat_model_from(a)
+    substitutions_only(threat, "PGD", "each perturbed embedding row becomes a token of the same width")
     realiser = PGDRealiser(victim, settings, threat, a.grad_batch_size)
     return AttackSpec(name=a.name, threat=threat, transformation=None, units="token",
                       targeted=a.targeted, target_label=a.target_label,

@@ -12,7 +12,7 @@ from functools import partial
 
 from omegaconf import OmegaConf
 
-from genoarmory.attacks.constraints import threat_model_from
+from genoarmory.attacks.constraints import substitutions_only, threat_model_from
 from genoarmory.attacks.search import AttackSpec
 from genoarmory.attacks.textattack_offline import import_textattack
 from genoarmory.config import cache_dir, own_callable, own_partial
@@ -36,6 +36,7 @@ def build(victim, cfg) -> AttackSpec:
     from genoarmory.attacks.textattack_bridge import TextAttackRunner, textattack_search
 
     threat = threat_model_from(a)
+    substitutions_only(threat, "the TextAttack bridge", "one nucleotide is one word of a fixed-length text")
     chosen = OmegaConf.to_container(a.searches[a.search], resolve=True)
     search_cls = own_callable(chosen.pop("_target_", None), "search")  # TextAttack's own searches only
     runner = TextAttackRunner(victim, threat, transformation_from(victim, cfg), search_cls(**chosen))

@@ -8,7 +8,9 @@ Two kinds, because tasks know their truth in two ways:
   (motif hits, splice sites). An approximation, and named so: a success that destroys or creates one of them
   may have changed the biology, so it is not admitted as label-preserving.
 A label-preservation check compares a candidate's signature (its label, or its element set) with the
-original's: equal means preserved.
+original's: equal means preserved. Elements carry positions, so after insertions or deletions the
+original's elements are compared where the edits moved them (`moved`): an element an indel only shifted
+is kept, one an indel cut into is changed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
+from genoarmory.edits import shift
 
 
 @dataclass(frozen=True, order=True)
@@ -51,3 +55,11 @@ class ElementOracle(Protocol):
 def element_changes(before: frozenset[Element], after: frozenset[Element]) -> list[str]:
     """Destroyed ('-') and created ('+') elements, sorted: what a record shows of an element change."""
     return [f"-{e}" for e in sorted(before - after)] + [f"+{e}" for e in sorted(after - before)]
+
+
+def moved(elements: frozenset[Element], edits) -> frozenset[Element]:
+    """The original's elements at their places in the edited sequence: shifted over the bases inserted and
+    deleted before them (an indel inside an element changes its extent, so it no longer matches a hit)."""
+    if all(ref and alt for _, ref, alt in edits):
+        return elements
+    return frozenset(Element(e.name, shift(edits, e.start), shift(edits, e.end - 1) + 1) for e in elements)

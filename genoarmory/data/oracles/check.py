@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genoarmory.data.oracles import Oracles
-from genoarmory.data.oracles.base import ElementOracle, LabelOracle, element_changes
+from genoarmory.data.oracles.base import ElementOracle, LabelOracle, element_changes, moved
 from genoarmory.errors import UserError
 
 MODES = ("auto", "oracle", "elements", "none")
@@ -52,9 +52,15 @@ class LabelCheck:
         reference, *others = self.signatures([original, *candidates])
         return np.fromiter((s == reference for s in others), dtype=bool, count=len(others))
 
-    def record_fields(self, original: str, adversarial: str) -> dict:
+    def expected(self, reference, edits) -> object:
+        """The original's signature as an edited sequence must show it to be preserved: its label, or its
+        elements where the edits' insertions and deletions moved them (base.moved)."""
+        return moved(reference, edits) if self.mode == "elements" else reference
+
+    def record_fields(self, original: str, adversarial: str, edits=()) -> dict:
         """What a success's record carries: the adversarial sequence's oracle label (label oracles), the
-        element changes (element oracles), and whether the checked signature was kept."""
+        element changes (element oracles, the original's elements moved over `edits`' indels), and whether
+        the checked signature was kept."""
         if not self.verifiable:
             return {}
         out: dict = {}
@@ -65,6 +71,7 @@ class LabelCheck:
                 out["label_preserved"] = after == before
         if self.elements is not None and self.mode == "elements":
             before, after = self.elements.elements([original, adversarial])
+            before = moved(before, edits)
             out["element_changes"] = element_changes(before, after)
             out["label_preserved"] = before == after
         return out
