@@ -38,19 +38,10 @@ class CorruptionResult(EvaluationResult):
 
     def print(self) -> None:
         from rich.console import Console
-        from rich.table import Table
 
-        s = self.summary
-        table = Table(title=f"{s['model']['name']} · {s['dataset']['name']} · natural corruptions")
-        for column in ("profile", "severity", "accuracy", "MCC", "label changed", "accuracy (label kept)"):
-            table.add_column(column, justify="left" if column == "profile" else "right")
-        table.add_row("clean", "0", f"{s['origin_acc']:.3f}", f"{s['clean_mcc']:.3f}", "", "")
-        for r in s["corruptions"]:
-            unknown = "not verifiable"
-            table.add_row(r["profile"], f"{r['severity']:g}", f"{r['accuracy']:.3f}", f"{r['mcc']:.3f}",
-                          unknown if r["label_changed"] is None else str(r["label_changed"]),
-                          unknown if r["valid_accuracy"] is None else f"{r['valid_accuracy']:.3f}")
-        Console().print(table)
+        from genoarmory.analysis.track_tables import corruption_table
+
+        Console().print(corruption_table(self.summary))
         if self.run_dir is not None:
             from genoarmory.results import SUMMARY
 

@@ -49,15 +49,10 @@ class TransferResult:
 
     def print(self) -> None:
         from rich.console import Console
-        from rich.table import Table
 
-        table = Table(title=f"transfer rate on {self.summary['dataset']} (rows: attacked model, columns: target)")
-        table.add_column("source \\ target")
-        for m in self.models:
-            table.add_column(m, justify="right")
-        for m, row in zip(self.models, self.summary["rates"]):
-            table.add_row(m, *("-" if x is None else f"{x:.3f}" for x in row))
-        Console().print(table)
+        from genoarmory.analysis.track_tables import transfer_table
+
+        Console().print(transfer_table(self.summary))
 
     def __repr__(self) -> str:
         return f"TransferResult({len(self.models)} models on {self.summary['dataset']}: {', '.join(self.models)})"

@@ -84,7 +84,8 @@ def _run(args) -> int:
 
         stats = build_site(board, _out_dir(args))
         print(f"built {stats['out']}/index.html: {counted(stats['entries'], 'entry', 'entries')} "
-              f"({stats['verified']} verified, {stats['reported']} reported), {counted(stats['models'], 'model')} "
+              f"({stats['verified']} verified, {stats['reported']} reported), "
+              f"{counted(stats['tracks'], 'track entry', 'track entries')}, {counted(stats['models'], 'model')} "
               "— open it in a browser, no server needed")
     elif args.action == "import-reported":
         from genoarmory.leaderboard.reported import import_reported
