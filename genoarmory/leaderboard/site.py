@@ -208,11 +208,10 @@ def build_site(board: str | Path, out: str | Path) -> dict:
 
 def _render(board: Path, out: Path) -> dict:
     entries = [{**OPTIONAL, **e} for e in load_board(board)]
-    if not entries:
-        raise UserError("the board has no entries to show", str(entries_dir(board)))
-    protocol = check_board_protocol(board, entries)
     tracks = load_tracks(board)
-    check_board_protocol(board, tracks)
+    if not entries and not tracks:
+        raise UserError("the board has no entries to show", str(entries_dir(board)))
+    protocol = check_board_protocol(board, entries + tracks)
     for e in entries:
         e["_id"], e["_model_slug"] = entry_id(e), slug(e["model"])
         for plot in e.get("plots", []):
