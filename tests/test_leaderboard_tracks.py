@@ -234,3 +234,18 @@ def test_track_tables_show_the_entries_numbers_and_keep_their_state_in_the_url(s
     assert [json.loads(td.get_attribute("data-value")) for td in cells] == \
         [x for row in matrix["metrics"]["rates"] for x in row]
     assert cells[0].evaluate("td => td.style.backgroundColor") != ""  # coloured as heat
+
+
+@pytest.mark.parametrize("row_change, message", [
+    ({"count": "20"}, "count is not a count"), ({"count": 999}, "count is not a count"),
+    ({"label": True}, "label is not a count"),
+])
+def test_add_refuses_certificate_rows_of_the_wrong_kind_in_one_line(runs, tmp_path, capsys, row_change, message):
+    def edit(folder):
+        forged = rows(folder / "certificates.jsonl")
+        forged[2].update(row_change)
+        (folder / "certificates.jsonl").write_text("".join(json.dumps(r) + "\n" for r in forged))
+
+    assert lb("add", tampered(runs["certify"], tmp_path, edit), "--board", new_board(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "certificates.jsonl:3" in err and "Traceback" not in err

@@ -40,6 +40,11 @@ class CertifyResult(EvaluationResult):
                 f"alpha={d['alpha']}: {len(self.rows)} examples, certified accuracy {radii})")
 
 
+def needs_smoothing(cfg) -> None:
+    if cfg.defense.name != "smoothing":
+        raise UserError(f"certify needs defense=smoothing (got defense={cfg.defense.name})")
+
+
 def smoothed_victim(cfg, victim):
     """defense.* smoothing around the loaded victim; a smoothing folder's own noise must agree."""
     from genoarmory.defenses.smoothing import SmoothedVictim, smoothed
@@ -61,8 +66,7 @@ def certify_run(cfg, victim, examples) -> CertifyResult:
     from genoarmory.defenses.certify import certified_summary, certify_examples
     from genoarmory.progress import progress
 
-    if cfg.defense.name != "smoothing":
-        raise UserError(f"certify needs defense=smoothing (got defense={cfg.defense.name})")
+    needs_smoothing(cfg)
     started = time.perf_counter()
     d, radii = cfg.defense, [int(r) for r in cfg.defense.radii]
     smooth = smoothed_victim(cfg, victim)
@@ -79,8 +83,7 @@ def certify_configured(cfg, run_dir: Path) -> dict:
     from genoarmory.models.load import load_victim
     from genoarmory.results import run_lock
 
-    if cfg.defense.name != "smoothing":
-        raise UserError(f"certify needs defense=smoothing (got defense={cfg.defense.name})")
+    needs_smoothing(cfg)  # before any data is read
     task, examples = selected_examples(cfg)
     with run_lock(run_dir):
         result = certify_run(cfg, load_victim(cfg, task), examples)

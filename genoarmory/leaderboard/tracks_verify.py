@@ -43,6 +43,10 @@ def read_rows(path: Path, keys: tuple[str, ...]) -> list[dict]:
     return rows
 
 
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def same(a, b) -> bool:
     """Equal as JSON values, floats to within TOLERANCE (bools and ints exactly)."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -81,7 +85,11 @@ def verified_certificates(run_dir: Path, summary: dict) -> dict:
     path = run_dir / CERTIFICATES
     rows = read_rows(path, ROW_KEYS)
     for i, r in enumerate(rows, 1):
-        radius = certified_radius(clopper_pearson_lower(int(r["count"]), n, alpha), noise, max(radii))
+        wrong = [k for k in ("label", "vote", "prediction", "count", "n", "radius", "base_pred") if not _integer(r[k])]
+        if wrong or not 0 <= r["count"] <= n:
+            raise UserError(f"row {r['id']}: {', '.join(wrong) or 'count'} is not a count this run can have",
+                            located(path, i))
+        radius = certified_radius(clopper_pearson_lower(r["count"], n, alpha), noise, max(radii))
         prediction = r["vote"] if radius >= 0 else ABSTAIN
         if r["n"] != n or r["radius"] != radius or r["prediction"] != prediction:
             raise UserError(f"row {r['id']}: its count {r['count']} of {n} certifies radius {radius} (prediction "
@@ -102,13 +110,18 @@ def verified_corruptions(run_dir: Path, summary: dict) -> dict:
         raise UserError("the summary does not state the seed its corruptions were drawn with", str(run_dir / "summary.json"))
     clean = {r["id"]: r["sequence"] for r in rows if r["profile"] == CLEAN}
     for i, r in enumerate(rows, 1):
+        if not (_integer(r["label"]) and _integer(r["pred"]) and isinstance(r["sequence"], str)
+                and isinstance(r["profile"], str) and isinstance(r["severity"], (int, float))
+                and r["label_preserved"] in (True, False, None)):
+            raise UserError(f"row {r.get('id')}: label, pred, sequence, profile, severity or label_preserved has the "
+                            "wrong type", located(path, i))
         if r["profile"] == CLEAN:
             continue
         if r["id"] not in clean:
             raise UserError(f"row {r['id']} has no clean read to corrupt", located(path, i))
         try:
             again = corrupt(clean[r["id"]], str(r["id"]), str(r["profile"]), float(r["severity"]), seed)
-        except (KeyError, ValueError) as err:
+        except (KeyError, ValueError, TypeError) as err:
             raise UserError(f"row {r['id']}: cannot corrupt again ({err})", located(path, i)) from None
         if again != r["sequence"]:
             raise UserError(f"row {r['id']}: its {r['profile']} read at severity {r['severity']} is not the one the "
