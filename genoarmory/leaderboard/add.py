@@ -124,7 +124,7 @@ def threat_model(attack: str, budget: dict, preserve: str, label_mode: str | Non
             "preserve": preserve, "label_check": label_mode, "space": space}
 
 
-def _flags(raw) -> list[str]:
+def summary_flags(raw) -> list[str]:
     if raw is None:
         return []
     if isinstance(raw, dict):  # {"near_chance": true, ...}
@@ -176,7 +176,7 @@ def entry_from_summary(summary: dict, run_dir: Path, protocol: dict, metrics: di
         "identity": {"model": weights, "data": data_identity(config or {}, summary.get("versions") or {}),
                      "filed_as": filed_as},
         "run": {"dir": pointer(run_dir), "summary": "summary.json"},
-        "flags": _flags(summary.get("flags")),
+        "flags": summary_flags(summary.get("flags")),
         "links": catalog.entry_links(names["model"], names["attack"], names["defense"], hub_id),
     }
     if summary.get("date") is not None:

@@ -19,11 +19,12 @@ import json
 from pathlib import Path
 
 from genoarmory.errors import UserError
-from genoarmory.leaderboard.add import _flags, protocol_mismatches, threat_model
+from genoarmory.leaderboard.add import protocol_mismatches, summary_flags, threat_model
 from genoarmory.leaderboard.entries import slug
 from genoarmory.leaderboard.identity import data_identity, filed_model, model_identity, pointer, recheck
 from genoarmory.leaderboard.tracks_verify import (CERTIFICATES, CORRUPTIONS, TRANSFER, verified_certificates,
                                                   verified_corruptions, verified_transfer)
+from genoarmory.metrics.corruption import CLEAN
 from genoarmory.results import read_json_object
 
 TRACK_SCHEMA_VERSION = 1
@@ -111,32 +112,31 @@ def _base(track: str, summary: dict, run_dir: Path, protocol: dict, rows_file: s
 
 def certified_entry(run_dir: Path, summary: dict, protocol: dict) -> dict:
     _refuse_off_protocol(summary, track_protocol(protocol, "certified"), protocol, run_dir / "summary.json")
-    metrics = verified_certificates(run_dir, summary)
+    metrics, rows = verified_certificates(run_dir, summary)
     d = summary["defense"]
     setting = {"noise": float(d["noise"]), "n": int(d["n"]), "n0": int(d["n0"]), "alpha": float(d["alpha"]),
                "radii": [int(r) for r in d["radii"]]}
     setting["name"] = f"p={setting['noise']:g} · n={setting['n']} · n0={setting['n0']} · α={setting['alpha']:g}"
     setting["key"] = f"p{setting['noise']:g}-n{setting['n']}-n0{setting['n0']}-a{setting['alpha']:g}"
-    labels = [json.loads(line)["label"] for line in (run_dir / CERTIFICATES).read_text().splitlines() if line.strip()]
+    labels = [r["label"] for r in rows]
     entry = _base("certified", summary, run_dir, protocol, CERTIFICATES)
     entry.update(setting=setting, metrics=metrics, n_examples=metrics["n_examples"],
-                 flags=_chance_flags(labels, metrics["origin_acc"]) + _flags(summary.get("flags")))
+                 flags=_chance_flags(labels, metrics["origin_acc"]) + summary_flags(summary.get("flags")))
     return entry
 
 
 def corruptions_entry(run_dir: Path, summary: dict, protocol: dict) -> dict:
     rules = track_protocol(protocol, "corruptions")
     _refuse_off_protocol(summary, rules, protocol, run_dir / "summary.json")
-    metrics = verified_corruptions(run_dir, summary)
+    metrics, rows = verified_corruptions(run_dir, summary)
     profiles = ((summary.get("config") or {}).get("corruption") or {}).get("profiles") or {}
     setting = {"profiles": profiles, "seed": summary["seed"], "name": rules.get("name") or "corruptions",
                "key": f"seed{summary['seed']}"}
-    labels = [json.loads(line)["label"] for line in (run_dir / CORRUPTIONS).read_text().splitlines()
-              if line.strip() and json.loads(line)["profile"] == "clean"]
+    labels = [r["label"] for r in rows if r["profile"] == CLEAN]
     entry = _base("corruptions", summary, run_dir, protocol, CORRUPTIONS)
     entry.update(setting=setting, metrics=metrics, n_examples=metrics["n_examples"],
                  label_check=summary.get("label_check") or {},
-                 flags=_chance_flags(labels, metrics["origin_acc"]) + _flags(summary.get("flags")))
+                 flags=_chance_flags(labels, metrics["origin_acc"]) + summary_flags(summary.get("flags")))
     return entry
 
 

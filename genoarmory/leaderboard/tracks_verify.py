@@ -71,8 +71,8 @@ def refuse_disagreement(summary: dict, rebuilt: dict, what: str, where: Path) ->
     return rebuilt
 
 
-def verified_certificates(run_dir: Path, summary: dict) -> dict:
-    """The certify run's metrics rebuilt from certificates.jsonl (each row's radius from its own count)."""
+def verified_certificates(run_dir: Path, summary: dict) -> tuple[dict, list[dict]]:
+    """(the certify run's metrics rebuilt from certificates.jsonl, its rows): each row's radius from its own count."""
     from genoarmory.defenses.certificate import certified_radius, clopper_pearson_lower
     from genoarmory.defenses.certify import ABSTAIN, ROW_KEYS, certified_summary
 
@@ -95,11 +95,11 @@ def verified_certificates(run_dir: Path, summary: dict) -> dict:
             raise UserError(f"row {r['id']}: its count {r['count']} of {n} certifies radius {radius} (prediction "
                             f"{prediction}), the row says radius {r['radius']} (prediction {r['prediction']})",
                             located(path, i))
-    return refuse_disagreement(summary, certified_summary(rows, radii), CERTIFICATES, run_dir)
+    return refuse_disagreement(summary, certified_summary(rows, radii), CERTIFICATES, run_dir), rows
 
 
-def verified_corruptions(run_dir: Path, summary: dict) -> dict:
-    """The corrupt run's table rebuilt from corruptions.jsonl, each corrupted read made again."""
+def verified_corruptions(run_dir: Path, summary: dict) -> tuple[dict, list[dict]]:
+    """(the corrupt run's table rebuilt from corruptions.jsonl, its rows): each corrupted read made again."""
     from genoarmory.data.corruptions import corrupt
     from genoarmory.metrics.corruption import CLEAN, corruption_summary
 
@@ -126,7 +126,7 @@ def verified_corruptions(run_dir: Path, summary: dict) -> dict:
         if again != r["sequence"]:
             raise UserError(f"row {r['id']}: its {r['profile']} read at severity {r['severity']} is not the one the "
                             f"seeded profile gives (seed {seed})", located(path, i))
-    return refuse_disagreement(summary, corruption_summary(rows), CORRUPTIONS, run_dir)
+    return refuse_disagreement(summary, corruption_summary(rows), CORRUPTIONS, run_dir), rows
 
 
 def verified_transfer(out_dir: Path, report: dict) -> dict:
