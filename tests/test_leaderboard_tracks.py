@@ -249,3 +249,10 @@ def test_add_refuses_certificate_rows_of_the_wrong_kind_in_one_line(runs, tmp_pa
     assert lb("add", tampered(runs["certify"], tmp_path, edit), "--board", new_board(tmp_path)) == 2
     err = capsys.readouterr().err
     assert message in err and "certificates.jsonl:3" in err and "Traceback" not in err
+
+
+@pytest.mark.browser
+def test_track_tables_fit_a_phone(site, open_page):
+    page = open_page(site[1] / "index.html", width=390)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # wide tables scroll in their box
+    assert page.locator("#corruptions-select").is_visible() and page.locator(".transfer-matrix").is_visible()
