@@ -1,12 +1,14 @@
 """GenoArmory: adversarial robustness benchmark for genomic foundation models.
 
 The Python API (genoarmory/api/): `Victim`, `embedded_model`, `attack`, `AttackResult`, `load_task`, `read`, `visualize`,
-`defend`, imported on first use so `import genoarmory` (and `python -m genoarmory --help`) stays light.
+`defend`, `certify`, `corrupt`, `transfer` (and their results), imported on first use so `import genoarmory`
+(and `python -m genoarmory --help`) stays light.
 """
 
 __version__ = "0.1.0"
 
-_API = ("Victim", "embedded_model", "attack", "AttackResult", "load_task", "read", "visualize", "defend")
+_API = ("Victim", "embedded_model", "attack", "AttackResult", "load_task", "read", "visualize", "defend",
+        "certify", "CertifyResult", "corrupt", "CorruptionResult", "transfer", "TransferResult")
 __all__ = ["__version__", *_API]
 
 

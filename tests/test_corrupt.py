@@ -10,7 +10,7 @@ import pytest
 
 from genoarmory.config_schema import CORRUPTIONS
 from genoarmory.data.corruptions import PROFILES, corrupt, corruption_rng
-from genoarmory.commands.corrupt import corruption_summary
+from genoarmory.metrics.corruption import corruption_summary
 
 from conftest import run_cli
 

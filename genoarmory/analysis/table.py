@@ -44,10 +44,13 @@ def run_row(summary: dict, label: str) -> dict:
 
 
 def entry_row(entry: dict) -> dict:
-    """Leaderboard entries: identity keys, then metrics (nested under 'metrics' or flat)."""
-    row = {k: _name(entry[k]) for k in ("source", "model", "task", "attack", "defense") if k in entry}
+    """Leaderboard entries: identity keys, then metrics (nested under 'metrics' or flat). A track entry
+    (certified, corruptions, transfer) names its track and setting (smoothing p, n, alpha; the corruption set)."""
+    row = {k: _name(entry[k]) for k in ("source", "track", "model", "task", "attack", "defense") if k in entry}
     if isinstance(entry.get("threat"), dict) and kinds_label(entry["threat"]) and "attack" in row:
         row["attack"] = f"{row['attack']} ({kinds_label(entry['threat'])})"
+    if isinstance(entry.get("setting"), dict) and isinstance(entry["setting"].get("name"), str):
+        row["setting"] = entry["setting"]["name"]
     metrics = entry.get("metrics") if isinstance(entry.get("metrics"), dict) else {}
     for key in BOARD_METRICS:
         if key in metrics:
@@ -100,7 +103,7 @@ def render(rows: list[dict], fmt: str, title: str = "", width: int | None = None
             return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
 
         out = [line(cols), "|" + "|".join("---" if k in ("run", "model", "dataset", "task", "attack", "defense",
-                                                             "source", "flags") else "---:" for k in cols) + "|"]
+                                                             "source", "flags", "track", "setting") else "---:" for k in cols) + "|"]
         out += [line(_cell(k, r.get(k)) for k in cols) for r in rows]
         return "\n".join(out)
     if width is not None and _natural_width(rows, cols) > width:
@@ -140,7 +143,7 @@ def _rich_table(rows, cols, title) -> str:
     table = Table(title=title or None)
     for key in cols:
         table.add_column(key, justify="left" if key in ("run", "model", "dataset", "task", "attack", "defense",
-                                                        "source", "flags") else "right")
+                                                        "source", "flags", "track", "setting") else "right")
     for row in rows:
         table.add_row(*(_cell(k, row.get(k)) or "—" for k in cols))
     # wide enough for every cell: a table piped to a file or pager must not truncate numbers
@@ -165,5 +168,5 @@ def board_entries(data_dir: Path) -> list[dict]:
         for item in data if isinstance(data, list) else [data]:
             if isinstance(item, dict) and "model" in item:
                 entries.append(item)
-    key = ("task", "model", "attack", "defense", "source")
+    key = ("track", "task", "model", "attack", "defense", "source")
     return sorted(entries, key=lambda e: tuple(str(_name(e.get(k, ""))) for k in key))

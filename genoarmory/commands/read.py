@@ -1,6 +1,8 @@
 """`python -m genoarmory read RUN_DIR|leaderboard [--format table|json|csv|markdown] [--examples [N]]`.
 
 RUN_DIR is one attack run (its summary.json) or a sweep folder (every run below it with a summary.json).
+A certify or corrupt run also gets its own table (certified accuracy per radius with its smoothing; accuracy
+and MCC per corruption), a transfer folder (transfer.json) its matrix.
 `leaderboard` reads every entry JSON under the board's data/ folder (--board, default ./leaderboard).
 `--examples N` also shows N attacked examples of each run: original vs adversarial, edits highlighted.
 In a terminal the table fits its width (a table too wide is printed one run per column instead).
@@ -16,6 +18,8 @@ from pathlib import Path
 
 from genoarmory.api.runs import run_rows
 from genoarmory.errors import UserError
+
+TRANSFER = "transfer.json"  # a transfer folder's report (genoarmory/transferability.py)
 
 
 def leaderboard_rows(board: Path | None) -> tuple[list[dict], Path]:
@@ -53,6 +57,28 @@ def show_examples(target: Path, n: int) -> None:
             console.print(example_panel(record))
 
 
+def show_tracks(target: Path, fmt: str) -> None:
+    """The certify / corrupt runs' own tables and the transfer matrices at or below target (table format)."""
+    from rich.console import Console
+
+    from genoarmory.analysis.track_tables import detail_table, transfer_table
+    from genoarmory.results import SUMMARY, Run, find_runs, read_json_object
+
+    if fmt != "table":
+        return
+    console = Console()
+    for path in find_runs(target) if _holds(target, SUMMARY) else []:
+        table = detail_table(Run(path).summary)
+        if table is not None:
+            console.print(table)
+    for path in find_runs(target, need=TRANSFER) if _holds(target, TRANSFER) else []:
+        console.print(transfer_table(read_json_object(path / TRANSFER, "transfer report")))
+
+
+def _holds(target: Path, name: str) -> bool:
+    return (target / name).is_file() or any(target.rglob(name))
+
+
 def main(argv: list[str]) -> int:
     from genoarmory.analysis.table import FORMATS, render
 
@@ -68,9 +94,14 @@ def main(argv: list[str]) -> int:
         if args.target == "leaderboard" and not (Path(args.target) / "summary.json").is_file():
             rows, source = leaderboard_rows(Path(args.board) if args.board else None)
         else:
-            rows, source = run_rows(Path(args.target)), Path(args.target)
+            target = Path(args.target)
+            only_transfer = target.is_dir() and _holds(target, TRANSFER) and not _holds(target, "summary.json")
+            rows, source = ([], target) if only_transfer else (run_rows(target), target)
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() and args.format == "table" else None
-        print(render(rows, args.format, title=str(source), width=width))
+        if rows:
+            print(render(rows, args.format, title=str(source), width=width))
+        if source.is_dir():
+            show_tracks(source, args.format)
         if args.examples:
             show_examples(Path(args.target), args.examples)
     except UserError as err:

@@ -5,7 +5,7 @@ input (every base replaced with probability `defense.noise` by one of the other 
 sequence.substitution_noise). `defend defense=smoothing` fine-tunes the clean classifier on clean + noisy
 copies of its training examples (`defense.augment` per example: the base classifier must be accurate under
 the noise it votes under), saves it with `smoothing.json`, and load_victim then wraps any load of that
-folder in `SmoothedVictim`, attacked like every victim. `certify` (commands/certify.py) bounds the vote
+folder in `SmoothedVictim`, attacked like every victim. `certify` (api/run_certify.py) bounds the vote
 and reports certified accuracy (certificate.py).
 
 `SmoothedVictim` answers each query with vote fractions over `defense.votes` noisy copies, drawn from a

@@ -1,5 +1,8 @@
 """`leaderboard add RUN_DIR`: turn a finished run (records.jsonl + summary.json) into a verified entry.
 
+A certify or corrupt run, or a transfer folder, becomes an entry of its track instead (tracks.py: its
+numbers recomputed from certificates.jsonl / corruptions.jsonl / the source runs, in the same way).
+
 Refused (UserError, nothing written) when the summary is unreadable, disagrees with its records (every
 metric is recomputed from records.jsonl: verify.py), the entry fails the schema (non-finite numbers too),
 or the run's protocol (budget, selection, length policy) differs from the board's — numbers measured
@@ -71,9 +74,11 @@ def check_board_protocol(board: Path, entries: list[dict]) -> dict | None:
     protocol = load_protocol(board)
     for e in verified:
         if e["protocol"] != protocol["name"]:
-            raise UserError(f"verified entry {entry_id(e)} was added under protocol {e['protocol']!r}, the board's "
-                            f"is {protocol['name']!r}: re-run it under the board's protocol or remove it",
-                            str(entry_path(board, e)))
+            from genoarmory.leaderboard.tracks import track_id, track_path
+
+            key, path = (track_id(e), track_path(board, e)) if "track" in e else (entry_id(e), entry_path(board, e))
+            raise UserError(f"verified entry {key} was added under protocol {e['protocol']!r}, the board's "
+                            f"is {protocol['name']!r}: re-run it under the board's protocol or remove it", str(path))
     return protocol
 
 
@@ -128,7 +133,7 @@ def threat_model(attack: str, budget: dict, preserve: str, label_mode: str | Non
             "preserve": preserve, "label_check": label_mode, "space": space, **kinds}
 
 
-def _flags(raw) -> list[str]:
+def summary_flags(raw) -> list[str]:
     if raw is None:
         return []
     if isinstance(raw, dict):  # {"near_chance": true, ...}
@@ -181,7 +186,7 @@ def entry_from_summary(summary: dict, run_dir: Path, protocol: dict, metrics: di
         "identity": {"model": weights, "data": data_identity(config or {}, summary.get("versions") or {}),
                      "filed_as": filed_as},
         "run": {"dir": pointer(run_dir), "summary": "summary.json"},
-        "flags": _flags(summary.get("flags")),
+        "flags": summary_flags(summary.get("flags")),
         "links": catalog.entry_links(names["model"], names["attack"], names["defense"], hub_id),
     }
     if summary.get("date") is not None:
@@ -223,18 +228,68 @@ def prepare_run(run_dir: str | Path, board: str | Path, replace: bool = False) -
     return entry, target, _plots(run_dir) if entry.get("plots") else []
 
 
+def prepare_track(run_dir: Path, board: Path, replace: bool = False) -> tuple[dict, Path, list[Path]]:
+    """A certify / corrupt run or a transfer folder: its track entry (tracks.py: every check, nothing written)."""
+    from genoarmory.leaderboard.tracks import track_entry, track_id, track_path
+
+    entry = track_entry(run_dir, board)
+    target = track_path(board, entry)
+    if target.exists() and not replace:
+        old = read_json_object(target, "track entry")
+        if old.get("run") != entry["run"] or old.get("config_hash") != entry["config_hash"]:
+            raise UserError(f"the board already has {track_id(entry)} from {old.get('run', {}).get('dir')}; "
+                            "pass --replace to overwrite it", str(target))
+    return entry, target, []
+
+
+def _run_folders(run_dirs: list) -> list[tuple[Path, bool]]:
+    """(folder, is a track run) for every run at or below the given folders: runs with a summary.json (attack,
+    certify, corrupt) and transfer folders (transfer.json; one that is also an attack run is added as both)."""
+    from genoarmory.leaderboard.tracks import run_track
+    from genoarmory.leaderboard.tracks_verify import TRANSFER
+
+    out = []
+    for path in run_dirs:
+        found, refused = [], None
+        for need in (SUMMARY, TRANSFER):
+            try:
+                found += [(run, need == TRANSFER) for run in find_runs(path, need=need)]
+            except UserError as err:
+                refused = refused or err
+        if not found:
+            raise refused
+        for run, is_transfer in found:
+            track = is_transfer or run_track(run) in ("certified", "corruptions")
+            if (run, track) not in out:
+                out.append((run, track))
+    return out
+
+
 def add_runs(run_dirs: list, board: str | Path, replace: bool = False) -> list[Path]:
     """All or nothing: every run is checked before the first entry is written."""
     prepared, targets = [], {}
-    for run_dir in find_runs(run_dirs, need=SUMMARY):
-        entry, target, plots = prepare_run(run_dir, board, replace)
+    for run_dir, track in _run_folders(run_dirs):
+        entry, target, plots = (prepare_track if track else prepare_run)(run_dir, board, replace)
         if target in targets:
-            raise UserError(f"{run_dir} and {targets[target]} are both {entry_id(entry)}", str(run_dir))
+            from genoarmory.leaderboard.tracks import track_id
+
+            raise UserError(f"{run_dir} and {targets[target]} are both {track_id(entry) if track else entry_id(entry)}",
+                            str(run_dir))
         targets[target] = run_dir
         prepared.append((entry, target, plots))
     for entry, target, plots in prepared:
-        _write(entry, target, Path(board), plots)
+        if "track" in entry:
+            _write_track(entry, target)
+        else:
+            _write(entry, target, Path(board), plots)
     return [target for _, target, _ in prepared]
+
+
+def _write_track(entry: dict, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(dump(entry))
+    os.replace(tmp, target)
 
 
 def add_run(run_dir: str | Path, board: str | Path, replace: bool = False) -> Path:

@@ -1,7 +1,8 @@
 """`python -m genoarmory leaderboard {add,build,import-reported,check}`.
 
     leaderboard add RUN_DIR [RUN_DIR ...]   run summary.json -> verified entry (refused if off-protocol);
-                                            a sweep folder adds every run below it
+                                            a sweep folder adds every run below it; certify / corrupt
+                                            runs and transfer folders go to their track
     leaderboard build run_dir=OUT           render the static site (also: --out OUT; default _site)
     leaderboard import-reported [CSV]       rewrite the reported entries from the paper's figures
     leaderboard check                       schema-check every entry; verified ones must follow the protocol,
@@ -74,16 +75,17 @@ def _run(args) -> int:
     if args.action == "add":
         from genoarmory.leaderboard.add import add_runs
 
-        from genoarmory.leaderboard.entries import read_entry
+        from genoarmory.results import read_json_object
 
         for path in add_runs(args.run_dirs, board, replace=args.replace):
-            print(f"added {path} ({read_entry(path)['identity']['filed_as']})")
+            print(f"added {path} ({read_json_object(path, 'board entry')['identity']['filed_as']})")
     elif args.action == "build":
         from genoarmory.leaderboard.site import build_site
 
         stats = build_site(board, _out_dir(args))
         print(f"built {stats['out']}/index.html: {counted(stats['entries'], 'entry', 'entries')} "
-              f"({stats['verified']} verified, {stats['reported']} reported), {counted(stats['models'], 'model')} "
+              f"({stats['verified']} verified, {stats['reported']} reported), "
+              f"{counted(stats['tracks'], 'track entry', 'track entries')}, {counted(stats['models'], 'model')} "
               "— open it in a browser, no server needed")
     elif args.action == "import-reported":
         from genoarmory.leaderboard.reported import import_reported
@@ -96,6 +98,8 @@ def _run(args) -> int:
 
         from genoarmory.leaderboard.identity import checked_here, recheck
 
+        from genoarmory.leaderboard.tracks import load_tracks, track_checked_here, track_id, track_path, track_recheck
+
         entries = load_board(board)
         check_board_protocol(board, entries)
         verified = [e for e in entries if e["source"] == "verified"]
@@ -103,12 +107,22 @@ def _run(args) -> int:
             problems = recheck(e["identity"])
             if problems:
                 raise UserError(f"{entry_id(e)}: {problems[0]}", str(entry_path(board, e)))
+        tracks = load_tracks(board)
+        check_board_protocol(board, tracks)
+        for e in tracks:
+            problems = track_recheck(e)
+            if problems:
+                raise UserError(f"{track_id(e)}: {problems[0]}", str(track_path(board, e)))
         parts = [checked_here(e["identity"]) for e in verified]
         weights, data = sum("weights" in p for p in parts), sum("data" in p for p in parts)
         print(f"{counted(len(entries), 'entry', 'entries')} pass the schema and the board's protocol "
               f"({board / 'data' / 'entries'}); of {len(verified)} verified entries, re-hashed here and matching: "
               f"weights and tokenizer of {weights}, the attacked data file of {data} "
               f"({sum(not p for p in parts)} have nothing on this machine to re-hash)")
+        if tracks:
+            print(f"{counted(len(tracks), 'track entry', 'track entries')} pass the track schema and the board's "
+                  f"protocol ({board / 'data' / 'tracks'}); {sum(map(track_checked_here, tracks))} of {len(tracks)} "
+                  "re-hashed here and match")
     return 0
 
 

@@ -19,6 +19,7 @@ from genoarmory.metrics.registry import METRICS
 from genoarmory.results import read_json_object
 
 SCHEMA_FILE = "entry.schema.json"
+TRACK_SCHEMA_FILE = "track.schema.json"  # the tracks' entries (certified, corruptions, transfer: tracks.py)
 KEY_FIELDS = ("source", "model", "task", "attack", "defense")
 # An entry's metrics: every metric of the registry a run's summary can carry, under the registry's own key
 # (one vocabulary), except what lives elsewhere in the entry (n_examples) or depends on the machine (times).
@@ -43,6 +44,29 @@ def _validator():
     return Draft202012Validator(schema())
 
 
+@lru_cache(maxsize=1)
+def track_schema() -> dict:
+    return json.loads(resources.files("genoarmory.leaderboard").joinpath(TRACK_SCHEMA_FILE).read_text())
+
+
+@lru_cache(maxsize=1)
+def _track_validator():
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(track_schema())
+    return Draft202012Validator(track_schema())
+
+
+def _errors(validator, entry: dict) -> list[str]:
+    errors = sorted(validator.iter_errors(entry), key=lambda e: list(map(str, e.absolute_path)))
+    return non_finite(entry) + [f"{'.'.join(map(str, e.absolute_path)) or '(entry)'}: {e.message}" for e in errors]
+
+
+def track_schema_errors(entry: dict) -> list[str]:
+    """A track entry's schema violations (track.schema.json), as schema_errors gives an entry's."""
+    return _errors(_track_validator(), entry)
+
+
 def non_finite(obj, path: str = "") -> list[str]:
     """Paths of NaN / infinite numbers (JSON Schema's bounds let NaN through: every comparison is false)."""
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -56,8 +80,7 @@ def non_finite(obj, path: str = "") -> list[str]:
 
 def schema_errors(entry: dict) -> list[str]:
     """Every schema violation as 'field.path: message' (empty when the entry is valid)."""
-    errors = sorted(_validator().iter_errors(entry), key=lambda e: list(map(str, e.absolute_path)))
-    return non_finite(entry) + [f"{'.'.join(map(str, e.absolute_path)) or '(entry)'}: {e.message}" for e in errors]
+    return _errors(_validator(), entry)
 
 
 def validate(entry: dict, where: str) -> None:
@@ -104,6 +127,15 @@ def dump(entry: dict) -> str:
 def read_entry(path: Path) -> dict:
     entry = read_json_object(Path(path), "board entry", finite=True)
     validate(entry, str(path))
+    return entry
+
+
+def read_track_entry(path: Path) -> dict:
+    entry = read_json_object(Path(path), "track entry", finite=True)
+    errors = track_schema_errors(entry)
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise UserError(f"track entry fails the track schema: {errors[0]}{more}", str(path))
     return entry
 
 

@@ -24,7 +24,8 @@ from genoarmory.leaderboard import catalog
 from genoarmory.leaderboard.add import check_board_protocol
 from genoarmory.leaderboard.entries import (STORED_METRICS, entries_dir, entry_id, entry_path, load_board,
                                             plots_dir, slug)
-from genoarmory.leaderboard import views
+from genoarmory.leaderboard import track_views, views
+from genoarmory.leaderboard.tracks import load_tracks
 from genoarmory.metrics.registry import shown
 
 MARKER = ".genoarmory-site"  # a folder holding this file is a previous build and may be replaced
@@ -209,9 +210,10 @@ def build_site(board: str | Path, out: str | Path) -> dict:
 
 def _render(board: Path, out: Path) -> dict:
     entries = [{**OPTIONAL, **e} for e in load_board(board)]
-    if not entries:
+    tracks = load_tracks(board)
+    if not entries and not tracks:
         raise UserError("the board has no entries to show", str(entries_dir(board)))
-    protocol = check_board_protocol(board, entries)
+    protocol = check_board_protocol(board, entries + tracks)
     for e in entries:
         e["_id"], e["_model_slug"] = entry_id(e), slug(e["model"])
         for plot in e.get("plots", []):
@@ -241,7 +243,8 @@ def _render(board: Path, out: Path) -> dict:
               "repo": catalog.catalog().get("repository")}
     effects = views.defense_effects(entries)
     answers = {"best": views.best_models(entries), "rankings": views.rankings(entries), "effects": effects,
-               "defenses": views.defense_summary(effects)}
+               "defenses": views.defense_summary(effects), "certified": track_views.certified_tables(tracks),
+               "corruptions": track_views.corruption_tables(tracks), "transfer": track_views.transfer_matrices(tracks)}
 
     filters = [{"key": k, "label": label, "options": sorted({e[k] for e in entries})} for k, label in KEY_COLUMNS]
     (out / "index.html").write_text(env.get_template("index.html").render(
@@ -273,4 +276,4 @@ def _render(board: Path, out: Path) -> dict:
     static = resources.files("genoarmory.leaderboard").joinpath("static")
     for name in ("leaderboard.css", "leaderboard.js"):
         (out / "assets" / name).write_text(static.joinpath(name).read_text())
-    return {"entries": len(entries), "models": len(models), **counts}
+    return {"entries": len(entries), "models": len(models), "tracks": len(tracks), **counts}

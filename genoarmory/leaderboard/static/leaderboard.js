@@ -22,6 +22,12 @@
   var defenseMaps = document.getElementById("defense-heatmaps");
   var rankSelect = document.getElementById("ranking-select");
   var showChance = document.getElementById("show-chance");
+  // the tracks (certified, corruptions, transfer): one table shown per select; absent when the board has none
+  var TRACK_SELECTS = [["certified", "certified-select", "cert"], ["corruptions", "corruptions-select", "corr"],
+                       ["transfer", "transfer-select", "xfer"]].map(function (t) {
+    return { track: t[0], select: document.getElementById(t[1]), param: t[2] };
+  }).filter(function (t) { return t.select !== null; });
+  var corruptionMetric = document.getElementById("corruptions-metric");
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -217,6 +223,25 @@
     }), EFFECT_MAP);
   }
 
+  function drawTracks() {
+    TRACK_SELECTS.forEach(function (t) {
+      document.querySelectorAll('.track-table[data-track="' + t.track + '"]').forEach(function (div) {
+        div.hidden = div.dataset.key !== t.select.value;
+      });
+    });
+    if (corruptionMetric) document.getElementById("corruptions").classList.toggle("show-mcc", corruptionMetric.value === "mcc");
+  }
+
+  function colourTransfer() {  // the transfer rate as heat, as the ASR heatmaps (0 pale, 1 dark)
+    document.querySelectorAll(".transfer-matrix td[data-value]").forEach(function (td) {
+      var value = JSON.parse(td.dataset.value);
+      if (value === null) return;
+      var colour = heat(value);
+      td.style.backgroundColor = colour.bg;
+      td.style.color = colour.fg;
+    });
+  }
+
   function drawRanking() {
     var key = rankSelect.value;
     document.querySelectorAll(".ranking").forEach(function (div) { div.hidden = div.dataset.key !== key; });
@@ -231,6 +256,8 @@
     if (state.sort.col !== null) params.set("sort", columns[state.sort.col].key + ":" + state.sort.dir);
     if (rankSelect.value && rankSelect.selectedIndex > 0) params.set("rank", rankSelect.value);
     if (showChance.checked) params.set("chance", "1");
+    TRACK_SELECTS.forEach(function (t) { if (t.select.selectedIndex > 0) params.set(t.param, t.select.value); });
+    if (corruptionMetric && corruptionMetric.value !== "acc") params.set("cmetric", corruptionMetric.value);
     var hash = params.toString();
     if (hash !== location.hash.slice(1)) history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search);
   }
@@ -245,6 +272,11 @@
         if (Array.prototype.some.call(rankSelect.options, function (o) { return o.value === value; })) rankSelect.value = value;
       } else if (key === "chance") {
         showChance.checked = value === "1";
+      } else if (TRACK_SELECTS.some(function (t) { return t.param === key; })) {
+        var chosen = TRACK_SELECTS.filter(function (t) { return t.param === key; })[0].select;
+        if (Array.prototype.some.call(chosen.options, function (o) { return o.value === value; })) chosen.value = value;
+      } else if (key === "cmetric") {
+        if (corruptionMetric && (value === "acc" || value === "mcc")) corruptionMetric.value = value;
       } else {
         var input = form.querySelector('[data-filter="' + key.replace(/[^a-z]/g, "") + '"]');
         if (!input) return;
@@ -260,6 +292,7 @@
     drawHeatmaps(shown);
     drawDefenseHeatmaps();
     drawRanking();
+    drawTracks();
     writeHash();
     sortSelect.value = state.sort.col === null ? "" : state.sort.col + ":" + state.sort.dir;
     document.querySelectorAll("#results th").forEach(function (th, i) {
@@ -287,6 +320,13 @@
   more.addEventListener("click", function () { state.showAll = true; render(); });
 
   rankSelect.addEventListener("change", render);
+  TRACK_SELECTS.forEach(function (t) { t.select.addEventListener("change", render); });
+  if (corruptionMetric) corruptionMetric.addEventListener("change", render);
+  ["certified-controls", "corruptions-controls", "transfer-controls"].forEach(function (id) {
+    var controls = document.getElementById(id);
+    if (controls) controls.addEventListener("submit", function (ev) { ev.preventDefault(); });
+  });
+  colourTransfer();
   showChance.addEventListener("change", render);
   document.getElementById("ranking-controls").addEventListener("submit", function (ev) { ev.preventDefault(); });
   readHash();
