@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import rich
 
 from conftest import run_cli
 from genoarmory.metrics.registry import NAMES
@@ -58,7 +59,7 @@ def test_the_attacks_table_and_read_use_registry_names(run, capsys):
 
 def test_defends_comparison_corrupts_table_and_the_sweep_table_use_registry_names(run, capsys, tmp_path):
     from genoarmory.api.defense import print_comparison
-    from genoarmory.commands.corrupt import print_table
+    from genoarmory.analysis.track_tables import corruption_table
     from genoarmory.sweep import write_sweep_summary
 
     before = json.loads((run / "summary.json").read_text())
@@ -71,7 +72,7 @@ def test_defends_comparison_corrupts_table_and_the_sweep_table_use_registry_name
 
     corrupted = {**before, "corruptions": [{"profile": "illumina", "severity": 0.01, "accuracy": 0.9, "mcc": 0.8,
                                             "label_changed": None, "valid_accuracy": None}]}
-    print_table(corrupted, tmp_path)
+    rich.print(corruption_table(corrupted))
     rows = box_rows(capsys.readouterr().out)
     assert not_registry(rows[0]) == [] and rows[2][-1] == "not verifiable"
 

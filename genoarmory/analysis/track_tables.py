@@ -4,7 +4,7 @@ profile and severity, a transfer matrix. Labels are the metric registry's."""
 
 from __future__ import annotations
 
-from genoarmory.metrics.registry import BY_KEY
+from genoarmory.metrics.registry import BY_KEY, CORRUPTION_ROW_METRICS
 
 
 def _label(key: str) -> str:
@@ -31,14 +31,12 @@ def corruption_table(summary: dict):
     from rich.table import Table
 
     table = Table(title=f"{summary['model']['name']} · {summary['dataset']['name']} · natural corruptions")
-    for column in ("profile", "severity", "accuracy", "MCC", "label changed", "accuracy (label kept)"):
+    for column in ("profile", "severity", *(m.label for m in CORRUPTION_ROW_METRICS)):
         table.add_column(column, justify="left" if column == "profile" else "right")
-    table.add_row("clean", "0", f"{summary['origin_acc']:.3f}", f"{summary['clean_mcc']:.3f}", "", "")
-    unknown = "not verifiable"
+    # the clean row: the reads uncorrupted, i.e. the summary's clean accuracy and MCC
+    table.add_row("clean", "0", BY_KEY["origin_acc"].cell(summary), BY_KEY["clean_mcc"].cell(summary), "", "")
     for r in summary["corruptions"]:
-        table.add_row(r["profile"], f"{r['severity']:g}", f"{r['accuracy']:.3f}", f"{r['mcc']:.3f}",
-                      unknown if r["label_changed"] is None else str(r["label_changed"]),
-                      unknown if r["valid_accuracy"] is None else f"{r['valid_accuracy']:.3f}")
+        table.add_row(r["profile"], f"{r['severity']:g}", *(m.cell(r) for m in CORRUPTION_ROW_METRICS))
     if summary.get("corrupted_acc_mean") is not None:  # the registry's corrupted_acc_mean / _mcc_mean / _acc_worst
         table.add_row("mean", "", BY_KEY["corrupted_acc_mean"].cell(summary),
                       BY_KEY["corrupted_mcc_mean"].cell(summary), "", "")
