@@ -70,7 +70,7 @@ def build_evaluation(command: str, victim, task, sequences, labels, split, limit
                      groups: list[str], overrides) -> tuple:
     """(cfg, task, examples, engine) for `genoarmory.certify` / `genoarmory.corrupt`: the command's config
     composed from the victim, the task (or in-memory sequences) and `settings`, as attack() builds its own."""
-    from genoarmory.api.pipeline import check_own_model, seed_everything
+    from genoarmory.api.pipeline import check_own_model, checked_engine, seed_everything
     from genoarmory.api.settings import build_config
     from genoarmory.api.tasks import API_CONFIG, sequences_task
     from genoarmory.data import evaluation_examples
@@ -102,9 +102,5 @@ def build_evaluation(command: str, victim, task, sequences, labels, split, limit
         cfg.dataset.split = "test"
     else:
         examples = evaluation_examples(cfg, task)
-    if not examples:
-        raise UserError(f"no examples selected from {task.name} (split {cfg.dataset.split})")
-    engine = victim.engine(cfg, task)
-    if engine.num_labels != task.num_labels:
-        raise UserError(f"the model has {engine.num_labels} labels but the task has {task.num_labels}")
+    engine = checked_engine(victim, cfg, task, examples)
     return cfg, task, examples, engine

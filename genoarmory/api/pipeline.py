@@ -66,6 +66,17 @@ def check_own_model(cfg) -> None:
                         "trained on it, e.g. by `python -m genoarmory train model=tiny-6mer dataset=... `)")
 
 
+def checked_engine(victim, cfg, task, examples):
+    """The engine victim of an API `Victim` for `task`, after refusing an empty selection or a label-count
+    mismatch (the two mistakes an in-memory call can make that a composed config cannot)."""
+    if not examples:
+        raise UserError(f"no examples selected from {task.name} (split {cfg.dataset.split})")
+    engine = victim.engine(cfg, task)
+    if engine.num_labels != task.num_labels:
+        raise UserError(f"the model has {engine.num_labels} labels but the task has {task.num_labels}")
+    return engine
+
+
 def selected_examples(cfg):
     """(task, examples) a command attacks: the configured task (checked to come with a model of the user's
     when it is the user's data), seeded, its selected examples (never none)."""

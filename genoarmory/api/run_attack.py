@@ -68,7 +68,7 @@ def attack(victim, sequences=None, labels=None, attack: str = "bertattack", *, t
     `load_task` (its `split`, `limit` examples, seeded by `seed`). `**threat` are attack.* settings
     (max_perturb_ratio=0.05, query_budget=500, preserve="none", ...); `overrides` are any other Hydra
     overrides, as on the command line."""
-    from genoarmory.api.pipeline import attack_run, check_own_model, seed_everything
+    from genoarmory.api.pipeline import attack_run, check_own_model, checked_engine, seed_everything
     from genoarmory.api.settings import build_config
     from genoarmory.api.tasks import API_CONFIG, sequences_task
     from genoarmory.data import evaluation_examples
@@ -104,11 +104,7 @@ def attack(victim, sequences=None, labels=None, attack: str = "bertattack", *, t
             cfg.dataset.split = "test"
     else:
         examples = evaluation_examples(cfg, task)
-    if not examples:
-        raise UserError(f"no examples selected from {task.name} (split {cfg.dataset.split})")
-    engine = victim.engine(cfg, task)
-    if engine.num_labels != task.num_labels:
-        raise UserError(f"the model has {engine.num_labels} labels but the task has {task.num_labels}")
+    engine = checked_engine(victim, cfg, task, examples)
     from omegaconf import OmegaConf
 
     config_yaml = OmegaConf.to_yaml(cfg, resolve=True)

@@ -144,13 +144,18 @@ def load_board(board: Path) -> list[dict]:
     root = entries_dir(board)
     if not root.is_dir():
         raise UserError("no entries folder (expected <board>/data/entries/)", str(root))
+    return read_unique(sorted(root.rglob("*.json")), read_entry, entry_id, "entries")
+
+
+def read_unique(paths: list[Path], read, key, what: str) -> list[dict]:
+    """`read` of every file, sorted by `key`; two files with one key are an error naming both."""
     seen: dict[str, Path] = {}
     entries = []
-    for path in sorted(root.rglob("*.json")):
-        entry = read_entry(path)
-        key = entry_id(entry)
-        if key in seen:
-            raise UserError(f"two entries for {key} (also {seen[key]})", str(path))
-        seen[key] = path
+    for path in paths:
+        entry = read(path)
+        k = key(entry)
+        if k in seen:
+            raise UserError(f"two {what} for {k} (also {seen[k]})", str(path))
+        seen[k] = path
         entries.append(entry)
-    return sorted(entries, key=entry_id)
+    return sorted(entries, key=key)

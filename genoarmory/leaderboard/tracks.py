@@ -220,16 +220,8 @@ def track_checked_here(entry: dict) -> bool:
 
 def load_tracks(board: Path) -> list[dict]:
     """Every track entry of the board, schema-checked; two files with one key are an error."""
-    from genoarmory.leaderboard.entries import read_track_entry
+    from genoarmory.leaderboard.entries import read_track_entry, read_unique
 
     root = tracks_dir(board)
-    seen: dict[str, Path] = {}
-    entries = []
-    for path in sorted(root.rglob("*.json")) if root.is_dir() else []:
-        entry = read_track_entry(path)
-        key = track_id(entry)
-        if key in seen:
-            raise UserError(f"two track entries for {key} (also {seen[key]})", str(path))
-        seen[key] = path
-        entries.append(entry)
-    return sorted(entries, key=track_id)
+    return read_unique(sorted(root.rglob("*.json")) if root.is_dir() else [], read_track_entry, track_id,
+                       "track entries")
