@@ -66,10 +66,11 @@ class EvaluationResult:
         return folder
 
 
-def build_evaluation(command: str, victim, task, sequences, labels, split, limit, seed, settings: dict,
-                     groups: list[str], overrides) -> tuple:
-    """(cfg, task, examples, engine) for `genoarmory.certify` / `genoarmory.corrupt`: the command's config
-    composed from the victim, the task (or in-memory sequences) and `settings`, as attack() builds its own."""
+def prepare_run(command: str, victim, task, sequences, labels, split, limit, seed, settings: dict,
+                groups: list[str], overrides) -> tuple:
+    """(cfg, task, examples, engine) for `genoarmory.attack` / `certify` / `corrupt`: the command's config
+    composed from the victim, the task (or in-memory sequences, always their `test` split), `groups` and
+    `settings`, seeded, with the examples selected and the engine victim built."""
     from genoarmory.api.pipeline import check_own_model, checked_engine, seed_everything
     from genoarmory.api.settings import build_config
     from genoarmory.api.tasks import API_CONFIG, sequences_task
@@ -96,7 +97,7 @@ def build_evaluation(command: str, victim, task, sequences, labels, split, limit
         check_own_model(cfg)
     seed_everything(int(cfg.seed))
     if sequences is not None:
-        num_labels = task.num_labels if task is not None else victim.num_labels_hint()
+        num_labels = task.num_labels if task is not None else (victim.num_labels_hint() or None)
         given = sequences_task(sequences, labels, num_labels, str(cfg.sequence.policy))
         examples, task = given.split("test"), task or given
         cfg.dataset.split = "test"

@@ -68,43 +68,13 @@ def attack(victim, sequences=None, labels=None, attack: str = "bertattack", *, t
     `load_task` (its `split`, `limit` examples, seeded by `seed`). `**threat` are attack.* settings
     (max_perturb_ratio=0.05, query_budget=500, preserve="none", ...); `overrides` are any other Hydra
     overrides, as on the command line."""
-    from genoarmory.api.pipeline import attack_run, check_own_model, checked_engine, seed_everything
-    from genoarmory.api.settings import build_config
-    from genoarmory.api.tasks import API_CONFIG, sequences_task
-    from genoarmory.data import evaluation_examples
+    from genoarmory.api.evaluation import prepare_run
+    from genoarmory.api.pipeline import attack_run
     from genoarmory.results import run_lock
 
-    groups, settings = list(victim.groups), dict(victim.settings)
-    if task is not None:
-        made = task.info.get(API_CONFIG)
-        if made is None:
-            raise UserError("task= takes a task from genoarmory.load_task(...)")
-        groups += made["groups"]
-        settings.update(made["settings"])
-    elif sequences is None or labels is None:
-        raise UserError("give sequences and labels, or task=genoarmory.load_task(...)")
-    else:
-        groups.append("dataset=csv")
-        settings["dataset.name"] = "sequences"
-    selection = {"split": split, "limit": limit, "seed": seed}
-    settings.update({f"dataset.{k}": v for k, v in selection.items() if v is not None})
-    settings.update({f"attack.{k}": v for k, v in threat.items()})
-    settings["progress"] = bool(progress)
-    cfg = build_config("attack", [*groups, f"attack={attack}"], settings, list(overrides))
-    if task is not None:
-        check_own_model(cfg)
-    seed_everything(int(cfg.seed))
-    if task is None or sequences is not None:
-        num_labels = task.num_labels if task is not None else (victim.num_labels_hint() or None)
-        given = sequences_task(sequences, labels, num_labels, str(cfg.sequence.policy))
-        examples = given.split("test")
-        if task is None:
-            task = given
-        else:
-            cfg.dataset.split = "test"
-    else:
-        examples = evaluation_examples(cfg, task)
-    engine = checked_engine(victim, cfg, task, examples)
+    settings = {**{f"attack.{k}": v for k, v in threat.items()}, "progress": bool(progress)}
+    cfg, task, examples, engine = prepare_run("attack", victim, task, sequences, labels, split, limit, seed,
+                                              settings, [f"attack={attack}"], overrides)
     from omegaconf import OmegaConf
 
     config_yaml = OmegaConf.to_yaml(cfg, resolve=True)

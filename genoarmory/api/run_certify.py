@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from genoarmory.api.evaluation import EvaluationResult, build_evaluation, evaluation_summary
+from genoarmory.api.evaluation import EvaluationResult, prepare_run, evaluation_summary
 from genoarmory.errors import UserError
 
 
@@ -105,7 +105,7 @@ def certify(victim, sequences=None, labels=None, *, task=None, noise: float | No
     if radii is not None:
         settings["defense.radii"] = [int(r) for r in radii]
     settings["progress"] = bool(progress)
-    cfg, _, examples, engine = build_evaluation("certify", victim, task, sequences, labels, split, limit, seed,
+    cfg, _, examples, engine = prepare_run("certify", victim, task, sequences, labels, split, limit, seed,
                                                 settings, ["defense=smoothing"], overrides)
     result = certify_run(cfg, engine, examples)
     if run_dir is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from genoarmory.api.evaluation import EvaluationResult, build_evaluation, evaluation_summary
+from genoarmory.api.evaluation import EvaluationResult, prepare_run, evaluation_summary
 from genoarmory.metrics.corruption import CLEAN
 
 
@@ -118,7 +118,7 @@ def corrupt(victim, sequences=None, labels=None, *, task=None, profiles: dict | 
     truncate; None: conf/corrupt.yaml's). `seed` is the selection's (dataset.seed); the corruptions are seeded
     by the run's `seed` (overrides=["seed=7"]), as on the command line."""
     settings = {"corruption.profiles": {p: [float(s) for s in sev] for p, sev in profiles.items()}} if profiles else {}
-    cfg, task, examples, engine = build_evaluation("corrupt", victim, task, sequences, labels, split, limit, seed,
+    cfg, task, examples, engine = prepare_run("corrupt", victim, task, sequences, labels, split, limit, seed,
                                                    settings, [], overrides)
     result = corruption_run(cfg, task, engine, examples)
     if run_dir is not None:
