@@ -204,16 +204,20 @@ def entry_from_summary(summary: dict, run_dir: Path, protocol: dict, metrics: di
     return entry
 
 
+def refuse_off_protocol(summary: dict, rules: dict, name: str, where: Path) -> None:
+    """One line naming every rule of `rules` (a protocol's, or one track's) that the run departs from."""
+    problems = protocol_mismatches(summary, rules)
+    if problems:
+        raise UserError(f"run does not follow the board's protocol {name!r}: " + "; ".join(problems), str(where))
+
+
 def prepare_run(run_dir: str | Path, board: str | Path, replace: bool = False) -> tuple[dict, Path, list[Path]]:
     """Every check, nothing written: (entry, where it goes, the plots to copy)."""
     run_dir, board = Path(run_dir), Path(board)
     summary_path = run_dir / "summary.json"
     summary = read_json(summary_path, "summary.json (is this a finished attack run?)")
     protocol = load_protocol(board)
-    mismatches = protocol_mismatches(summary, protocol)
-    if mismatches:
-        raise UserError(f"run does not follow the board's protocol {protocol['name']!r}: " + "; ".join(mismatches),
-                        str(summary_path))
+    refuse_off_protocol(summary, protocol, protocol["name"], summary_path)
     metrics = check_against_records(Run(run_dir), summary)
     entry = entry_from_summary(summary, run_dir, protocol, metrics)
     errors = schema_errors(entry)

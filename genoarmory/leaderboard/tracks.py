@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 from genoarmory.errors import UserError
-from genoarmory.leaderboard.add import protocol_mismatches, summary_flags, threat_model
+from genoarmory.leaderboard.add import refuse_off_protocol, summary_flags, threat_model
 from genoarmory.leaderboard.entries import slug
 from genoarmory.leaderboard.identity import data_identity, filed_model, model_identity, pointer, recheck
 from genoarmory.leaderboard.tracks_verify import (CERTIFICATES, CORRUPTIONS, TRANSFER, verified_certificates,
@@ -62,13 +62,6 @@ def track_protocol(protocol: dict, track: str) -> dict:
     return rules
 
 
-def _refuse_off_protocol(summary: dict, rules: dict, protocol: dict, where: Path) -> None:
-    problems = protocol_mismatches(summary, rules)
-    if problems:
-        raise UserError(f"run does not follow the board's protocol {protocol['name']!r}: " + "; ".join(problems),
-                        str(where))
-
-
 def _chance_flags(labels: list[int], accuracy: float) -> list[str]:
     from genoarmory.metrics.compute import near_chance
 
@@ -82,7 +75,7 @@ def _identity(summary: dict) -> tuple[str, dict]:
     if not isinstance(name, str) or not name:
         raise UserError("the summary does not name its model (model.name)")
     weights = model_identity(model.get("path"))
-    filed, _, filed_as = filed_model(name, weights)
+    filed, _, filed_as = filed_model(name, weights, model.get("family"))
     return filed, {"model": weights, "filed_as": filed_as}
 
 
@@ -111,7 +104,7 @@ def _base(track: str, summary: dict, run_dir: Path, protocol: dict, rows_file: s
 
 
 def certified_entry(run_dir: Path, summary: dict, protocol: dict) -> dict:
-    _refuse_off_protocol(summary, track_protocol(protocol, "certified"), protocol, run_dir / "summary.json")
+    refuse_off_protocol(summary, track_protocol(protocol, "certified"), protocol["name"], run_dir / "summary.json")
     metrics, rows = verified_certificates(run_dir, summary)
     d = summary["defense"]
     setting = {"noise": float(d["noise"]), "n": int(d["n"]), "n0": int(d["n0"]), "alpha": float(d["alpha"]),
@@ -127,7 +120,7 @@ def certified_entry(run_dir: Path, summary: dict, protocol: dict) -> dict:
 
 def corruptions_entry(run_dir: Path, summary: dict, protocol: dict) -> dict:
     rules = track_protocol(protocol, "corruptions")
-    _refuse_off_protocol(summary, rules, protocol, run_dir / "summary.json")
+    refuse_off_protocol(summary, rules, protocol["name"], run_dir / "summary.json")
     metrics, rows = verified_corruptions(run_dir, summary)
     profiles = ((summary.get("config") or {}).get("corruption") or {}).get("profiles") or {}
     setting = {"profiles": profiles, "seed": summary["seed"], "name": rules.get("name") or "corruptions",
@@ -149,8 +142,9 @@ def transfer_entry(out_dir: Path, protocol: dict) -> dict:
     runs = [Run(Path(r)) for r in report["runs"]]
     threats = set()
     for run in runs:
-        _refuse_off_protocol(run.summary, {"require": protocol["require"]}, protocol, run.path / "summary.json")
-        _refuse_off_protocol(run.summary, rules, protocol, run.path / "summary.json")
+        refuse_off_protocol(run.summary, {"require": protocol["require"]}, protocol["name"],
+                            run.path / "summary.json")
+        refuse_off_protocol(run.summary, rules, protocol["name"], run.path / "summary.json")
         attack = run.summary.get("attack") or {}
         threats.add(threat_model(attack.get("name"), {k: attack.get(k) for k in ("max_perturb_ratio", "query_budget")},
                                  attack.get("preserve") or "none", (run.summary.get("label_check") or {}).get("mode"))["name"])
