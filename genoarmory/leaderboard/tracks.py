@@ -15,7 +15,6 @@ Layout: <board>/data/tracks/<track>/<model>/<task>__<setting>.json.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from genoarmory.errors import UserError
