@@ -59,6 +59,14 @@ def families(tmp_path, shared):
                         position_embedding_type="absolute", token_dropout=False)
         return EsmForSequenceClassification(esm), tok, "kmer"
 
+    def nt2():  # NT v2's rotary positions: HF's Esm caches the rotary tables at the first forward
+        tok = nt_tokenizer(tmp_path)
+        torch.manual_seed(0)
+        esm = EsmConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, pad_token_id=1, mask_token_id=2, max_position_embeddings=600,
+                        position_embedding_type="rotary", token_dropout=False)
+        return EsmForSequenceClassification(esm), tok, "kmer"
+
     def char():
         tok = build_tiny_tokenizer("char")
         return small_bert(len(tok), tok.pad_token_id), tok, "char"
@@ -77,14 +85,14 @@ def families(tmp_path, shared):
         tok = AutoTokenizer.from_pretrained(shared / "fixtures/hf/dnabert2-117m-config")
         return small_bert(4096, tok.pad_token_id), tok, "bpe"
 
-    out = {"nt (esm, 6-mer)": nt, "hyenadna/caduceus-like (char)": char,
+    out = {"nt (esm, 6-mer)": nt, "nt v2 (esm rotary, 6-mer)": nt2, "hyenadna/caduceus-like (char)": char,
            "genomeocean-like (mistral, bpe, pad=eos)": genomeocean, "dnabert1 (overlapping 6-mer)": dnabert1}
     if shared is not None:
         out["dnabert2 tokenizer (bpe)"] = dnabert2
     return out
 
 
-FAMILY_NAMES = ["nt (esm, 6-mer)", "hyenadna/caduceus-like (char)", "genomeocean-like (mistral, bpe, pad=eos)",
+FAMILY_NAMES = ["nt (esm, 6-mer)", "nt v2 (esm rotary, 6-mer)", "hyenadna/caduceus-like (char)", "genomeocean-like (mistral, bpe, pad=eos)",
                 "dnabert1 (overlapping 6-mer)", "dnabert2 tokenizer (bpe)"]
 
 
@@ -167,3 +175,16 @@ def test_vectorised_encoding_equals_the_tokenizer(kind, tokenization, tmp_path):
     assert nt._lookup is not None
     seqs = ["".join(RNG.choice(list("ACGT"), 45)) for _ in range(3)]
     assert nt.encode(seqs)["input_ids"].tolist() == [nt.token_ids(s) for s in seqs]
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_gradients_flow_after_the_victims_queries(tmp_path, name):
+    """FIMBA and PGD take gradients after the attack's queries have run the same model: whatever a model
+    caches during a query (HF Esm's rotary tables, NT v2) must be usable by autograd afterwards."""
+    victim, _ = family_victim(tmp_path, name)
+    seqs = SEQS[1:4]
+    victim.predict_proba(seqs)  # the queries run first, at the same padded length as the gradient pass below
+    embeds, batch = victim.embed(seqs)
+    embeds = embeds.detach().requires_grad_(True)
+    victim.forward_from_embeddings(embeds, batch["attention_mask"], batch["input_ids"]).sum().backward()
+    assert embeds.grad is not None and torch.isfinite(embeds.grad).all() and embeds.grad.abs().sum() > 0

@@ -140,7 +140,7 @@ def adfar_loss(num_labels: int, pos_weight: float):
     return loss
 
 
-@torch.inference_mode()
+@torch.no_grad()  # not inference_mode: see Victim._launch
 def flag_rate(model: AdfarClassifier, encoder, sequences: list[str], device, batch: int = 256) -> float:
     """Fraction of `sequences` the detector flags as adversarial."""
     model.eval()

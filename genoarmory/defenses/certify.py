@@ -21,7 +21,7 @@ ABSTAIN = -1
 ROW_KEYS = ("id", "label", "base_pred", "vote", "prediction", "count", "n", "p_lower", "radius")
 
 
-@torch.inference_mode()
+@torch.no_grad()  # not inference_mode: see Victim._launch
 def certify_examples(smooth: SmoothedVictim, examples: list[Example], n0: int, n: int, alpha: float,
                      max_radius: int, progress=None) -> list[dict]:
     group = max(1, (smooth.inner_batch * 4) // (n0 + n))  # examples whose copies are in flight together

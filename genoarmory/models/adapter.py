@@ -76,7 +76,7 @@ def as_classifier(model: torch.nn.Module, probe_ids: torch.Tensor) -> torch.nn.M
     if getattr(getattr(model, "config", None), "num_labels", None) is not None:
         return model
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    with torch.inference_mode():
+    with torch.no_grad():  # not inference_mode: see Victim._launch
         logits = _logits(model.eval()(probe_ids.to(device)))
     if logits.dim() != 2 or logits.shape[-1] < 2:
         raise UserError(f"the wrapped model gives logits of shape {tuple(logits.shape)}; expected [batch, classes>=2]")

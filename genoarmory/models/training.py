@@ -31,7 +31,7 @@ def evaluate(model: torch.nn.Module, encoder: SequenceEncoder, examples: list[Ex
     was_training = model.training
     model.eval()
     preds = []
-    with torch.inference_mode():
+    with torch.no_grad():  # not inference_mode: the model trains on afterwards (see Victim._launch)
         for i in range(0, len(examples), batch_size):
             batch = encoder.encode([e.sequence for e in examples[i:i + batch_size]], device)
             preds.extend(model(**accepted_inputs(model, batch)).logits.argmax(-1).tolist())

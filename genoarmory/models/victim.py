@@ -94,7 +94,9 @@ class Victim:
     def clear_cache(self) -> None:
         self._cache.clear()
 
-    @torch.inference_mode()
+    # no_grad, not inference_mode: a model may cache tensors during a query (HF Esm's rotary tables, NT v2)
+    # and inference-mode tensors cannot enter the gradient passes FIMBA and PGD make later on the same model
+    @torch.no_grad()
     def _launch(self, sequences: list[str], exact: bool = False) -> "_Launched":
         """Queue every batch's forward pass, length-bucketed; nothing waits for the device here. The batch
         size halves on CUDA out-of-memory (raised when a batch allocates, so still caught here) and carries on."""
