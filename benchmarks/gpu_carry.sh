@@ -35,7 +35,7 @@ WHEELS="textattack==0.3.11 OpenHowNet==2.0 bert-score==0.3.13 datasets==5.0.1 di
 SDIST_ONLY="word2number==1.1 pinyin==0.4.0 langdetect==1.0.9 docopt==0.6.2"
 STACK="transformers==4.57.6 tokenizers==0.22.2 huggingface_hub==0.36.2 hydra-core==1.3.8 omegaconf==2.3.1
   biopython==1.88 pydantic==2.14.4 pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5
-  typing_extensions==4.16.0"
+  typing_extensions==4.16.0 captum==0.9.0"  # captum: FIMBA's Integrated Gradients
 mkdir -p .carry/wheels
 # shellcheck disable=SC2086
 python -m pip download -q --no-deps --only-binary=:all: $PLATFORM -d .carry/wheels $STACK

@@ -2,6 +2,8 @@
 
 - `nt2-500m`: Nucleotide Transformer v2 500M as HF's Esm (29 x 1024, rotary, 6-mer vocabulary of 4107);
   HF's Esm has a plain GELU feed-forward where NT v2's is gated (~0.37 B parameters instead of ~0.49 B).
+- `nt1-500m`: Nucleotide Transformer v1 500M human-ref as HF's Esm (24 x 1280, learned absolute positions,
+  the same 6-mer vocabulary; NT v1 is plain Esm in transformers, so this is its architecture).
 - `dnabert2`: DNABERT-2 117M through ITS OWN remote code (MosaicBERT: ALiBi, gated FFN, unpadded attention,
   Triton flash attention on CUDA when it compiles), built by models/families/checkpoints.py from
   ../shared/fixtures/hf/dnabert2-117m-remote-code with the real DNABERT-2 BPE tokenizer, loaded with
@@ -49,6 +51,7 @@ H200_BF16_FLOPS = 790e12  # dense bf16 matrix rate measured on this workplace's 
 # name -> (architecture, model config group, task attacked, tokenization)
 VICTIMS = {
     "nt2-500m": ("esm", "nt2-500m", "prom/prom_300_tata", "kmer"),
+    "nt1-500m": ("esm1", "nt1-500m", "prom/prom_300_tata", "kmer"),
     "dnabert2": ("dnabert2", "dnabert2", "tf/0", "bpe"),
     "dnabert2-standin": ("bert", "dnabert2", "tf/0", "bpe"),
     "genomeocean-100m": ("mistral", "genomeocean-100m", "prom/prom_core_all", "bpe"),
@@ -57,6 +60,9 @@ VICTIMS = {
 SIZES = {
     "esm": {"real": dict(hidden_size=1024, num_hidden_layers=29, num_attention_heads=16, intermediate_size=4096),
             "tiny": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)},
+    # NT v1 500M human-ref: 24 x 1280, learned absolute positions (1002), no rotary
+    "esm1": {"real": dict(hidden_size=1280, num_hidden_layers=24, num_attention_heads=20, intermediate_size=5120),
+             "tiny": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)},
     "bert": {"real": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072),
              "tiny": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)},
     "mistral": {"real": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, num_key_value_heads=4,
@@ -129,10 +135,11 @@ def builtin_models(arch: str, scale: str, tokenizer, device: torch.device, attn:
     size = SIZES[arch][scale]
     torch.manual_seed(0)
     with torch.device(device):
-        if arch == "esm":
+        if arch in ("esm", "esm1"):
+            positions = dict(max_position_embeddings=2050, position_embedding_type="rotary") if arch == "esm" \
+                else dict(max_position_embeddings=1002, position_embedding_type="absolute")
             cfg = EsmConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
-                            mask_token_id=tokenizer.mask_token_id, max_position_embeddings=2050,
-                            position_embedding_type="rotary", token_dropout=False, num_labels=2,
+                            mask_token_id=tokenizer.mask_token_id, **positions, token_dropout=False, num_labels=2,
                             attn_implementation=attn, **size)
             return EsmForSequenceClassification(cfg), EsmForMaskedLM(cfg)
         if arch == "bert":
@@ -187,7 +194,7 @@ def build(name: str, scale: str, device: torch.device, work: Path, compile: bool
         mlm_dir = folder if arch == "dnabert2" else None
         extra = (f"model.path={folder}", "model.trust_remote_code=true")
     else:
-        tokenizer = (nt_tokenizer(work / f"{name}-tokenizer") if arch == "esm"
+        tokenizer = (nt_tokenizer(work / f"{name}-tokenizer") if arch in ("esm", "esm1")
                      else AutoTokenizer.from_pretrained(dnabert2_tokenizer_folder()))
         model, mlm = builtin_models(arch, scale, tokenizer, device)
         if mlm is None:  # causal LM: BERT-Attack takes a DNABERT-2-size MLM on the same tokenizer
