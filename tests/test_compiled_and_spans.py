@@ -116,3 +116,36 @@ def test_model_compile_takes_false_or_auto():
     assert compose([]).model.compile is False
     with pytest.raises(Exception, match="model.compile"):
         compose(["model.compile=yes"])
+
+
+def test_regional_compile_runs_the_compiled_blocks_and_leaves_the_model_as_it_was(tiny):
+    """A large model compiles its repeated layer (models/compiled.py): every layer runs through its compiled
+    wrapper in a compiled call, the logits are the eager model's, and the model keeps its own layers."""
+    from genoarmory.models.compiled import repeated_blocks
+
+    model, tok, _ = tiny
+    enc = SequenceEncoder(tok, "kmer", 64)
+    calls = []
+
+    class Counting(torch.nn.Module):  # stands in for torch.compile's wrapper
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args, **kwargs):
+            calls.append(type(self.inner).__name__)
+            return self.inner(*args, **kwargs)
+
+    layers = repeated_blocks(model)
+    assert layers is model.bert.encoder.layer
+    before = list(layers)
+    forward = CompiledForward(model, enc, takes_mask=True, compiler=Counting, regional=True)
+    seqs = random_seqs(np.random.default_rng(1), 7, 10, 40)
+    with torch.no_grad():
+        got = forward(**enc.encode(seqs, "cpu", drop_full_mask=True))
+        want = model(**enc.encode(seqs, "cpu")).logits
+    assert torch.allclose(got, want, atol=1e-5)
+    assert calls == [type(before[0]).__name__] * len(before)
+    assert list(model.bert.encoder.layer) == before  # restored: float32 passes and gradients run the eager layers
+    small = CompiledForward(model, enc, takes_mask=True, compiler=lambda m: m)  # by size: a tiny model compiles whole
+    assert small.blocks is None

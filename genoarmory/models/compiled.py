@@ -7,6 +7,13 @@ shorter members of a longer batch) and compiled once per bucket, static; the bat
 so one compiled graph per bucket serves every batch size. The first batch of a bucket pays the compile
 (tens of seconds for a 12-layer model); later ones reuse it for the life of the process.
 
+A large model (REGIONAL_ABOVE parameters and up: NT's 500M) compiles its repeated block instead of the
+whole model ("regional" compilation): the transformer layers share one class, so the compiled code of one
+serves all of them and a bucket's first compile costs about one layer's, not 29 layers' (whole-model compile
+of NT v2 500M took 145 s a bucket on an H200, RESULTS.md run 5). The embeddings and head stay eager; the
+fusion inside each layer, where a compile's speed comes from, is kept. Small models, where host launch cost
+matters more than compile time, compile whole.
+
 A model that takes no attention mask (HyenaDNA) cannot be padded without changing what it reads, so it is
 compiled per exact length instead. Code that torch.compile cannot trace makes it warn once and run the
 model eagerly from then on (the run goes on, at eager speed). Float32 passes (success confirmations, self-checks) and CPU runs never
@@ -21,6 +28,7 @@ import torch
 
 BUCKET = 8  # tokens; bf16 matrix units like multiples of 8, and each bucket costs one compile
 RECOMPILE_LIMIT = 256  # compiled graphs kept per model: one per length bucket met
+REGIONAL_ABOVE = 200e6  # parameters from which the repeated block is compiled instead of the whole model
 
 
 def _raise_recompile_limit() -> None:
@@ -33,7 +41,8 @@ def _raise_recompile_limit() -> None:
 class CompiledForward:
     """Logits of `model` for an encoded batch, through one compiled graph per padded length bucket."""
 
-    def __init__(self, model: torch.nn.Module, encoder, takes_mask: bool, bucket: int = BUCKET, compiler=None):
+    def __init__(self, model: torch.nn.Module, encoder, takes_mask: bool, bucket: int = BUCKET, compiler=None,
+                 regional: bool | None = None):
         _raise_recompile_limit()
         self.model = model
         self.pad_id = int(encoder.pad_id)
@@ -42,7 +51,16 @@ class CompiledForward:
         self.takes_mask = takes_mask
         self.bucket = bucket
         # `compiler`: torch.compile unless given (tests pass the identity to check the padding on CPU quickly)
-        self.compiled = (compiler or (lambda m: torch.compile(m, dynamic=None)))(model)
+        compiler = compiler or (lambda m: torch.compile(m, dynamic=None))
+        # `regional`: None decides by size (module docstring)
+        if regional is None:
+            regional = sum(p.numel() for p in model.parameters()) >= REGIONAL_ABOVE
+        self.blocks = repeated_blocks(model) if regional else None
+        if self.blocks is not None:
+            self.compiled_blocks = [compiler(block) for block in self.blocks]
+            self.compiled = self._through_compiled_blocks
+        else:
+            self.compiled = compiler(model)
         self.buckets: set[int] = set()  # lengths compiled so far
         self.failed: str | None = None  # why compiling failed; from then on the model runs eagerly
 
@@ -78,3 +96,27 @@ class CompiledForward:
                 warnings.warn(f"model.compile=auto: torch.compile failed for {type(self.model).__name__} "
                               f"({self.failed}); running the model eagerly")
         return self.model(**kwargs).logits
+
+    def _through_compiled_blocks(self, **kwargs):
+        """The model's own forward with its repeated blocks swapped for their compiled wrappers for this one
+        call (the model itself is left as it was: float32 passes and gradients run the eager layers)."""
+        originals = list(self.blocks)
+        try:
+            for i, block in enumerate(self.compiled_blocks):
+                self.blocks[i] = block
+            return self.model(**kwargs)
+        finally:
+            for i, block in enumerate(originals):
+                self.blocks[i] = block
+
+
+def repeated_blocks(model: torch.nn.Module) -> torch.nn.ModuleList | None:
+    """The model's stack of layers: the ModuleList of modules of one class holding the most
+    parameters (Esm's `encoder.layer`, Mistral's `layers`, ...); None when it has none."""
+    best, size = None, 0
+    for module in model.modules():
+        if isinstance(module, torch.nn.ModuleList) and len(module) >= 1 and len({type(m) for m in module}) == 1:
+            n = sum(p.numel() for p in module.parameters())
+            if n > size:
+                best, size = module, n
+    return best
