@@ -51,20 +51,12 @@ def genomeocean_like_tokenizer():
 def families(tmp_path, shared):
     """name -> builder of (model, tokenizer, tokenization); only the family a test asks for is built."""
 
-    def nt():
+    def nt(positions: str = "absolute"):  # NT v1; NT v2 is rotary (HF's Esm caches its tables at a forward)
         tok = nt_tokenizer(tmp_path)
         torch.manual_seed(0)
         esm = EsmConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, pad_token_id=1, mask_token_id=2, max_position_embeddings=600,
-                        position_embedding_type="absolute", token_dropout=False)
-        return EsmForSequenceClassification(esm), tok, "kmer"
-
-    def nt2():  # NT v2's rotary positions: HF's Esm caches the rotary tables at the first forward
-        tok = nt_tokenizer(tmp_path)
-        torch.manual_seed(0)
-        esm = EsmConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, pad_token_id=1, mask_token_id=2, max_position_embeddings=600,
-                        position_embedding_type="rotary", token_dropout=False)
+                        position_embedding_type=positions, token_dropout=False)
         return EsmForSequenceClassification(esm), tok, "kmer"
 
     def char():
@@ -85,7 +77,7 @@ def families(tmp_path, shared):
         tok = AutoTokenizer.from_pretrained(shared / "fixtures/hf/dnabert2-117m-config")
         return small_bert(4096, tok.pad_token_id), tok, "bpe"
 
-    out = {"nt (esm, 6-mer)": nt, "nt v2 (esm rotary, 6-mer)": nt2, "hyenadna/caduceus-like (char)": char,
+    out = {"nt (esm, 6-mer)": nt, "nt v2 (esm rotary, 6-mer)": lambda: nt("rotary"), "hyenadna/caduceus-like (char)": char,
            "genomeocean-like (mistral, bpe, pad=eos)": genomeocean, "dnabert1 (overlapping 6-mer)": dnabert1}
     if shared is not None:
         out["dnabert2 tokenizer (bpe)"] = dnabert2
