@@ -11,7 +11,6 @@ Prints microseconds per candidate for both and the ids' equality.
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 import tempfile
 import time
@@ -23,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import victims as V  # noqa: E402
 
 from genoarmory.models.encoding import SequenceEncoder  # noqa: E402
+from genoarmory.models.tiny_tokenizers import build_tiny_tokenizer  # noqa: E402
 
 
 def candidates(n: int, length: int, seed: int = 0) -> tuple[str, list[tuple[int, str]], list[str]]:
@@ -49,29 +49,22 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     original, edits, strings = candidates(args.n, args.length)
     with tempfile.TemporaryDirectory() as tmp:
-        tokenizer = V.nt_tokenizer(Path(tmp))
-        for name, k, tokenization in (("6-mer", 6, "kmer"), ("char", 1, "char")):
-            if k == 1:
-                from genoarmory.models.tiny_tokenizers import build_tiny_tokenizer
-                tokenizer = build_tiny_tokenizer("char")
+        for name, tokenizer, tokenization, k in (("6-mer", V.nt_tokenizer(Path(tmp)), "kmer", 6),
+                                                 ("char", build_tiny_tokenizer("char"), "char", 1)):
             encoder = SequenceEncoder(tokenizer, tokenization, 4096, k=k)
+            lookup = encoder._lookup  # the encoder's own k-mer and base tables, verified against the tokenizer
             base = encoder.encode([original])["input_ids"].numpy()[0]
-            vocab = tokenizer.get_vocab()
-            kmer_ids = np.array([vocab["".join(m)] for m in itertools.product("ACGT", repeat=k)])
             whole = len(original) // k * k
-            offset = len(encoder._lookup.prefix)  # special tokens before the sequence's own
 
             def by_ids():
                 ids = np.repeat(base[None], len(edits), axis=0)
                 for row, (pos, alt) in enumerate(edits):  # one token per substitution
                     if pos < whole:
                         start = pos // k * k
-                        mer = original[start:start + k]
-                        mer = mer[:pos - start] + alt + mer[pos - start + 1:]
-                        index = sum("ACGT".index(c) * 4 ** (k - 1 - i) for i, c in enumerate(mer))
-                        ids[row, offset + pos // k] = kmer_ids[index]
+                        mer = original[start:pos] + alt + original[pos + 1:start + k]
+                        ids[row, len(lookup.prefix) + pos // k] = lookup._kmer_index[mer]
                     else:
-                        ids[row, offset + whole // k + pos - whole] = vocab[alt]
+                        ids[row, len(lookup.prefix) + whole // k + pos - whole] = lookup._base_index[alt]
                 return ids
 
             strings_us = per_candidate_us(lambda: encoder.encode(strings), len(strings))

@@ -61,9 +61,9 @@ def cell_hours(examples: int) -> list[dict]:
     return rows
 
 
-def makespan_hours(rows: list[dict], examples: int, gpus: int, start_s: float) -> float:
+def makespan_hours(rows: list[dict], gpus: int, start_s: float) -> float:
     """Longest-first list scheduling of the grid's measured runs (one job per model x task x attack) on `gpus`."""
-    jobs = sorted((examples / RATES[(r["model"], r["attack"])][0] + start_s
+    jobs = sorted((r["hours"] * 3600 / TASKS + start_s
                    for r in rows if r["hours"] is not None for _ in range(TASKS)), reverse=True)
     loads = [0.0] * gpus
     heapq.heapify(loads)
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| GPUs | " + " | ".join(f"makespan (h), job start {s:g} s" for s in args.start_s) + " |")
     print("| --- |" + " --- |" * len(args.start_s))
     for n in args.gpus:
-        print(f"| {n} | " + " | ".join(f"{makespan_hours(rows, args.examples, n, s):.2f}" for s in args.start_s) + " |")
+        print(f"| {n} | " + " | ".join(f"{makespan_hours(rows, n, s):.2f}" for s in args.start_s) + " |")
     return 0
 
 

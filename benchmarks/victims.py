@@ -73,6 +73,9 @@ SIZES = {
                                           intermediate_size=64)},
     "hyenadna": {"real": {}, "tiny": dict(d_model=32, n_layer=2, d_inner=64)},
 }
+# NT v2 (esm) is rotary; NT v1 (esm1) has learned absolute positions for its 1,000 tokens
+ESM_POSITIONS = {"esm": dict(max_position_embeddings=2050, position_embedding_type="rotary"),
+                 "esm1": dict(max_position_embeddings=1002, position_embedding_type="absolute")}
 REMOTE_CODE = {"dnabert2": "fixtures/hf/dnabert2-117m-remote-code",
                "hyenadna": "fixtures/hf/hyenadna-small-32k-remote-code"}
 
@@ -135,12 +138,10 @@ def builtin_models(arch: str, scale: str, tokenizer, device: torch.device, attn:
     size = SIZES[arch][scale]
     torch.manual_seed(0)
     with torch.device(device):
-        if arch in ("esm", "esm1"):
-            positions = dict(max_position_embeddings=2050, position_embedding_type="rotary") if arch == "esm" \
-                else dict(max_position_embeddings=1002, position_embedding_type="absolute")
+        if arch in ESM_POSITIONS:
             cfg = EsmConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
-                            mask_token_id=tokenizer.mask_token_id, **positions, token_dropout=False, num_labels=2,
-                            attn_implementation=attn, **size)
+                            mask_token_id=tokenizer.mask_token_id, **ESM_POSITIONS[arch], token_dropout=False,
+                            num_labels=2, attn_implementation=attn, **size)
             return EsmForSequenceClassification(cfg), EsmForMaskedLM(cfg)
         if arch == "bert":
             cfg = BertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
@@ -194,7 +195,7 @@ def build(name: str, scale: str, device: torch.device, work: Path, compile: bool
         mlm_dir = folder if arch == "dnabert2" else None
         extra = (f"model.path={folder}", "model.trust_remote_code=true")
     else:
-        tokenizer = (nt_tokenizer(work / f"{name}-tokenizer") if arch in ("esm", "esm1")
+        tokenizer = (nt_tokenizer(work / f"{name}-tokenizer") if arch in ESM_POSITIONS
                      else AutoTokenizer.from_pretrained(dnabert2_tokenizer_folder()))
         model, mlm = builtin_models(arch, scale, tokenizer, device)
         if mlm is None:  # causal LM: BERT-Attack takes a DNABERT-2-size MLM on the same tokenizer

@@ -77,15 +77,16 @@ def families(tmp_path, shared):
         tok = AutoTokenizer.from_pretrained(shared / "fixtures/hf/dnabert2-117m-config")
         return small_bert(4096, tok.pad_token_id), tok, "bpe"
 
-    out = {"nt (esm, 6-mer)": nt, "nt v2 (esm rotary, 6-mer)": lambda: nt("rotary"), "hyenadna/caduceus-like (char)": char,
-           "genomeocean-like (mistral, bpe, pad=eos)": genomeocean, "dnabert1 (overlapping 6-mer)": dnabert1}
+    out = {"nt (esm, 6-mer)": nt, "nt v2 (esm rotary, 6-mer)": lambda: nt("rotary"),
+           "hyenadna/caduceus-like (char)": char, "genomeocean-like (mistral, bpe, pad=eos)": genomeocean,
+           "dnabert1 (overlapping 6-mer)": dnabert1}
     if shared is not None:
         out["dnabert2 tokenizer (bpe)"] = dnabert2
     return out
 
 
-FAMILY_NAMES = ["nt (esm, 6-mer)", "nt v2 (esm rotary, 6-mer)", "hyenadna/caduceus-like (char)", "genomeocean-like (mistral, bpe, pad=eos)",
-                "dnabert1 (overlapping 6-mer)", "dnabert2 tokenizer (bpe)"]
+FAMILY_NAMES = ["nt (esm, 6-mer)", "nt v2 (esm rotary, 6-mer)", "hyenadna/caduceus-like (char)",
+                "genomeocean-like (mistral, bpe, pad=eos)", "dnabert1 (overlapping 6-mer)", "dnabert2 tokenizer (bpe)"]
 
 
 def family_victim(tmp_path, name: str) -> tuple[Victim, str]:

@@ -115,7 +115,7 @@ def repeated_blocks(model: torch.nn.Module) -> torch.nn.ModuleList | None:
     parameters (Esm's `encoder.layer`, Mistral's `layers`, ...); None when it has none."""
     best, size = None, 0
     for module in model.modules():
-        if isinstance(module, torch.nn.ModuleList) and len(module) >= 1 and len({type(m) for m in module}) == 1:
+        if isinstance(module, torch.nn.ModuleList) and len({type(m) for m in module}) == 1:
             n = sum(p.numel() for p in module.parameters())
             if n > size:
                 best, size = module, n
