@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
@@ -178,6 +179,18 @@ def test_read_shows_the_edit_kinds_and_examples_show_insertions_and_deletions(tm
     shown = [f"{p + 1}:{a or '-'}>{b or '-'}" for p, a, b in success["edits"]]
     assert ", ".join(shown[:12]) in " ".join(text.split())
     assert any(">-" in e for e in shown) or any(":->" in e for e in shown)
+
+
+def test_the_summary_shows_indel_bases_only_where_the_threat_model_allows_indels(tmp_path, capsys):
+    from genoarmory.metrics.registry import BY_KEY
+    from genoarmory.report import print_summary
+
+    row = re.compile(re.escape(BY_KEY["average_indel_bases"].label) + r"\s*│\s*0\.00")
+    capsys.readouterr()
+    _, _, summary = attack(tmp_path, "run", "attack=random")  # substitutions: no base can be inserted
+    assert summary["average_indel_bases"] == 0.0 and not row.search(capsys.readouterr().out)
+    print_summary({**summary, "attack": {**summary["attack"], "edits": "indel"}})  # allowed, none made
+    assert row.search(capsys.readouterr().out)
 
 
 def test_the_python_api_makes_indels(tmp_path):

@@ -189,6 +189,18 @@ def test_add_writes_a_valid_verified_entry_with_plots(tmp_path, capsys):
     assert "added" in capsys.readouterr().out
 
 
+def test_indel_bases_are_filed_only_where_the_threat_model_allows_indels(tmp_path, capsys):
+    """A substitution run inserts no base: its 0 would read as a measured figure on the entry page."""
+    board = new_board(tmp_path)
+    attack = make_summary()["attack"]
+    runs = [make_run(tmp_path, "substitution"),
+            make_run(tmp_path, "indel", over={"attack": {**attack, "edits": "indel", "length": "keep"}})]
+    assert lb("add", *runs, "--board", board) == 0, capsys.readouterr().err
+    entries = {e["threat"].get("edits", "substitution"): e for e in load_board(board)}
+    assert "average_indel_bases" not in entries["substitution"]["metrics"]
+    assert entries["indel"]["metrics"]["average_indel_bases"] == 0.0  # allowed, none made: still shown
+
+
 @pytest.mark.parametrize("change, message", [
     ({"attack": {"name": "bertattack", "max_perturb_ratio": 0.2, "query_budget": None}}, "attack.max_perturb_ratio is 0.2"),
     ({"attack": {"name": "bertattack", "max_perturb_ratio": 0.1, "query_budget": 500}}, "attack.query_budget is 500"),

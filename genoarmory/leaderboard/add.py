@@ -106,11 +106,12 @@ def protocol_mismatches(summary: dict, protocol: dict) -> list[str]:
     return problems
 
 
-def _metrics(metrics: dict, where: str) -> dict:
-    """The registry's metrics the records gave (None stays None: e.g. valid ASR where no oracle exists)."""
+def _metrics(metrics: dict, summary: dict, where: str) -> dict:
+    """The registry's metrics the records gave that apply to the run `summary` describes (None stays None:
+    e.g. valid ASR where no oracle exists; a substitution run files no indel figure)."""
     out = {}
     for m in STORED_METRICS:
-        if m.key not in metrics:
+        if m.key not in metrics or not m.applies(summary):
             continue
         value = metrics[m.key]
         if isinstance(value, float) and not math.isfinite(value):
@@ -171,7 +172,7 @@ def entry_from_summary(summary: dict, run_dir: Path, protocol: dict, metrics: di
         "source": "verified",
         **names,
         "model_hub_id": hub_id,
-        "metrics": _metrics(summary if metrics is None else metrics, where),
+        "metrics": _metrics(summary if metrics is None else metrics, summary, where),
         "budget": budget,
         "threat": threat_model(names["attack"], budget, preserve, label_check.get("mode")),
         "label_check": label_check,

@@ -10,7 +10,8 @@ is the reference's name where it has one (`origin_acc`, `after_attack_acc`, `asr
   report   the one-screen summary after attack/defend
   table    `read` over runs and the sweep table
   compare  defend's undefended -> defended table
-  board    the leaderboard's index table (every entry stores every numeric metric its summary has)
+  board    the leaderboard's index table (every entry stores every numeric metric its summary has that
+           applies to its run)
   corrupt  `corrupt`'s per-profile table (CORRUPTION_ROW_METRICS)
 
 A table prints a metric under one of its registry names only (`NAMES`: its key, label or short header;
@@ -18,12 +19,19 @@ tests/test_metric_names.py checks every command's table).
 
 `unit` says what kind of number it is: 'rate' (a share in [0, 1]), 'correlation' (in [-1, 1]) or 'count'
 (>= 0); the leaderboard's entry schema bounds each metric by it. `short` is a column header.
+
+`only_if`: the runs a metric means something for, judged from their summary (None: every run). Where it does
+not apply, summary.json still holds the value (`leaderboard add` checks it against the records), but `cell`
+gives None (no row in the one-screen summary or defend's comparison) and `leaderboard add` does not file it:
+a substitution run's `average_indel_bases` is 0 by construction, not a measurement.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
+
+from genoarmory.edits import kinds_label
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,10 @@ class Metric:
     unit: str = "rate"
     short: str | None = None
     source: tuple[str, ...] = ()  # where the value sits when not at summary[key]: a path of nested keys
+    only_if: Callable[[dict], bool] | None = None  # the runs it applies to, from their summary (None: all)
+
+    def applies(self, summary: dict) -> bool:
+        return self.only_if is None or self.only_if(summary)
 
     def value(self, summary: dict):
         """The raw value in `summary` (at `source` when set, else at `key`), None when absent."""
@@ -49,7 +61,9 @@ class Metric:
         return node
 
     def cell(self, summary: dict) -> str | None:
-        """The formatted value in `summary`, or None when the summary does not have it."""
+        """The formatted value in `summary`, or None when the summary does not have it (or it does not apply)."""
+        if not self.applies(summary):
+            return None
         if self.render is not None:
             return self.render(summary)
         value = self.value(summary)
@@ -74,6 +88,12 @@ def _checked(key: str):
             return "not verifiable"
         return BY_KEY[key].fmt.format(summary[key])
     return cell
+
+
+def _allows_indels(summary: dict) -> bool:
+    """The run's threat model may insert or delete (attack.edits=indel|all), as its title says."""
+    attack = summary.get("attack")
+    return isinstance(attack, dict) and kinds_label(attack) is not None
 
 
 def _s(*names: str) -> frozenset:
@@ -125,7 +145,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("average_edits", "edits / success", "{:.2f}", "nucleotide edits per success (edit distance: each "
            "substituted, inserted or deleted base; a fixed length's fit aside)", "higher", _s("report"), unit="count"),
     Metric("average_indel_bases", "inserted + deleted nt / success", "{:.2f}", "bases inserted or deleted per "
-           "success (attack.edits=indel|all; the length fit aside)", None, _s("report"), unit="count"),
+           "success (attack.edits=indel|all; the length fit aside)", None, _s("report"), unit="count",
+           only_if=_allows_indels),
     Metric("clean_mcc", "clean MCC", "{:.3f}", "Matthews correlation on the originals (GUE's metric)", "higher",
            _s("report", "table", "compare", "board"), unit="correlation", short="MCC"),
     Metric("adv_mcc", "MCC under attack", "{:.3f}", "Matthews correlation under attack", "higher",
