@@ -109,8 +109,13 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
 
 def set_compile(bench: V.Bench, compiled: CompiledForward | None, mode: str) -> None:
     """model.compile=`mode` for the built victim; one CompiledForward per victim, so the graphs the ceiling
-    compiled serve the attacks too (as one process of the product would keep them)."""
-    bench.victim.compiled = compiled if mode == "auto" else None
+    compiled serve the attacks too (as one process of the product would keep them). `own`: compile off with
+    the queries through the model's own forward (DNABERT-2 before its padded query path)."""
+    victim = bench.victim
+    victim.compiled = compiled if mode == "auto" else None
+    if not hasattr(victim, "product_query_model"):
+        victim.product_query_model = victim.query_model
+    victim.query_model = victim.model if mode == "own" else victim.product_query_model
 
 
 def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
@@ -134,7 +139,7 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
         print(f"[{name}] {nt} nt, {ceil['tokens']} tokens: ceiling {json.dumps(ceil['by_path'])}", flush=True)
         (args.out / f"attack_{name}.json").write_text(json.dumps(out, indent=1))
         for attack, parallel in runs:
-            for mode in args.compile:
+            for mode in (["own"] if args.own_query and bench.victim.query_model is not bench.victim.model else []) + args.compile:
                 set_compile(bench, compiled, mode)
                 extra = [f"attack.query_budget={args.long_budget}"] if nt > 4096 else []
                 cfg = V.compose_attack(bench, [f"attack={attack}", *extra], device, work / "cache",
@@ -147,7 +152,9 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
 
                     traceback.print_exc()
                     r = {"attack": label, "error": f"{type(err).__name__}: {str(err)[:300]}"}
-                r.update({"length_nt": nt, "compile": mode, "ceiling_q_per_s": ceil["queries_per_s"],
+                own = bench.victim.query_model is bench.victim.model
+                r.update({"length_nt": nt, "compile": "off" if mode == "own" else mode,
+                          "query_path": "own" if own else "padded", "ceiling_q_per_s": ceil["queries_per_s"],
                           "ceiling_path": ceil["best_path"]})
                 if "error" not in r:
                     r["over_best"] = round(r["queries_per_s"] / ceil["queries_per_s"], 3)
@@ -192,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-compiled-ceiling", dest="compiled_ceiling", action="store_false",
                    help="skip the torch.compile ceiling (NT's first compile takes minutes); the row says so")
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--own-query", action="store_true",
+                   help="also run each attack (compile off) through the model's own forward where the product's "
+                        "bf16 queries take another path (DNABERT-2: families.query_module)")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     device = torch.device(args.device)

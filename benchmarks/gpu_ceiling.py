@@ -11,7 +11,9 @@ autocast on CUDA, swept over batch sizes:
 - `cudagraphs`: `torch.compile(mode="reduce-overhead")` at one fixed shape (CUDA graphs; the best batch only;
   victims under 200M parameters, where host launch cost matters);
 - `strings`: through `Victim.logits` from strings (tokenisation included), with and without compile.
-Remote-code victims (DNABERT-2, HyenaDNA) have their own attention: no `eager`/`sdpa`, but `own` (their code's path).
+Remote-code victims (DNABERT-2, HyenaDNA) have their own attention: no `eager`/`sdpa`, but `own` (their code's path);
+DNABERT-2 also `padded` (its layers without unpadding: what the product's bf16 queries run, families.query_module),
+which is also what its `compiled` and `cudagraphs` rows compile.
 Each row gives queries/s and MFU (2 x non-embedding parameters x tokens x q/s over 790 TFLOP/s).
 
 DNABERT-2 also gets `triton_check` (issue 20): whether its Triton flash-attention kernel compiles on this
@@ -74,17 +76,19 @@ def forwards(bench: V.Bench, encoded: dict, eager, compiled: bool = True) -> dic
     kwargs = {"input_ids": ids} | ({"attention_mask": mask} if victim._takes_mask and mask is not None else {})
     own = "own" if getattr(victim.model.config, "auto_map", None) else "sdpa"  # remote code: its own attention
     out = {own: lambda: victim.model(**kwargs).logits}
+    if victim.query_model is not victim.model:  # DNABERT-2's queries: its layers on the padded batch
+        out["padded"] = lambda: victim.query_model(**kwargs).logits
     if eager is not None:
         out["eager"] = lambda: eager(**kwargs).logits
     if victim.device.type == "cuda" and compiled:
-        forward = victim.compiled or CompiledForward(victim.model, victim.encoder, victim._takes_mask)
+        forward = victim.compiled or CompiledForward(victim.query_model, victim.encoder, victim._takes_mask)
         out["compiled"] = lambda: forward(ids, mask)
     return out
 
 
 def cudagraph_rate(bench: V.Bench, encoded: dict, batch: int, seconds: float) -> float:
     """torch.compile(mode='reduce-overhead'): CUDA graphs replayed at this one shape."""
-    model = bench.victim.model
+    model = bench.victim.query_model  # what the product's bf16 queries run through
     graphed = torch.compile(model, mode="reduce-overhead", dynamic=False)
     kwargs = {"input_ids": encoded["input_ids"]}
     if bench.victim._takes_mask:
@@ -126,7 +130,7 @@ def ceiling(bench: V.Bench, length: int, batches: list[int], seconds: float, gra
             rows.append(row)
             break
         rows.append(row)
-    paths = [k for k in ("eager", "sdpa", "own", "compiled") if any(k in r for r in rows)]
+    paths = [k for k in ("eager", "sdpa", "own", "padded", "compiled") if any(k in r for r in rows)]
     ok = [r for r in rows if "oom" not in r]
     best_by_path = {p: max(ok, key=lambda r: r.get(p, 0)) for p in paths}
     out = {"length_nt": length, "tokens": tokens, "sweep": rows, "compiled_measured": compiled and device.type == "cuda",

@@ -178,6 +178,89 @@ def test_dnabert2_alibi_grows_for_inputs_longer_than_it_was_built_for(base):
     assert embeds.grad.abs().sum() > 0
 
 
+SYNCING_OPS = {"nonzero", "_local_scalar_dense", "masked_select", "unique", "_unique2"}  # wait for the device
+
+
+def aten_ops(fn) -> set[str]:
+    """The names of the aten operators `fn()` runs (an independent view of what the forward does)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    seen: set[str] = set()
+
+    class Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.add(func.overloadpacket.__name__)
+            return func(*args, **(kwargs or {}))
+
+    with Record():
+        fn()
+    return seen
+
+
+def test_dnabert2_padded_forward_equals_its_own_code_without_syncs(base):
+    """The bf16 CUDA query path (families.query_module): DNABERT-2's own layers on the padded batch. In
+    float32 it gives the own code's logits on padded batches of mixed lengths, a full batch without a mask,
+    and across an ALiBi rebuild; the own code synchronises with the device (nonzero, item), it does not;
+    and torch.compile traces it as one graph."""
+    from genoarmory.models.families import query_module
+    from genoarmory.models.families.dnabert2_padded import PaddedDnabert2
+
+    victim = victim_of(base("dnabert2"))
+    model, padded = victim.model, query_module(victim.model)
+    assert isinstance(padded, PaddedDnabert2) and victim.query_model is model  # CPU queries: the own code
+    long = "".join(RNG.choice(list("ACGT"), 400))
+    batches = [victim.encoder.encode(SEQS), victim.encoder.encode([SEQS[2]] * 3),
+               victim.encoder.encode([long, SEQS[0]])]
+    batches[1].pop("attention_mask", None)
+    encoder = model.bert.encoder
+    with torch.no_grad():
+        for batch in batches:
+            encoder.rebuild_alibi_tensor(size=8)  # each path grows it for the long batch
+            want = model(**batch).logits
+            encoder.rebuild_alibi_tensor(size=8)
+            torch.testing.assert_close(padded(**batch).logits, want, atol=1e-5, rtol=0)
+            assert encoder._current_alibi_size >= batch["input_ids"].shape[1]
+        batch = batches[0]
+        own_ops = aten_ops(lambda: model(**batch))
+        padded_ops = aten_ops(lambda: padded(**batch))
+        assert own_ops & SYNCING_OPS and not padded_ops & SYNCING_OPS, (own_ops & SYNCING_OPS, padded_ops)
+        traced = torch.compile(padded, fullgraph=True, backend="eager")  # a graph break would raise here
+        torch.testing.assert_close(traced(**batch).logits, model(**batch).logits, atol=1e-5, rtol=0)
+
+
+def test_dnabert2_query_path_is_only_for_its_own_classifier(base):
+    """A wrapper around DNABERT-2 (a defense's detector, say) keeps its own forward; other families too."""
+    from genoarmory.models.families import query_module
+
+    model = victim_of(base("dnabert2")).model
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner, self.config = inner, inner.config
+
+    wrapper = Wrapper(model)
+    hyena = victim_of(base("hyenadna-small")).model
+    assert query_module(wrapper) is wrapper and query_module(hyena) is hyena
+
+
+def test_dnabert2_debug_print_is_silenced(base, capsys):
+    """Its PyTorch attention prints a line of dashes per layer per forward pass as shipped."""
+    victim = victim_of(base("dnabert2"))
+    module = sys.modules[type(victim.model).__module__]
+    capsys.readouterr()
+    victim.predict_proba(SEQS, use_cache=False)
+    assert "-----" not in capsys.readouterr().out
+    del module.print  # the shipped behaviour, to show the test can see it
+    try:
+        victim.predict_proba(SEQS, use_cache=False)
+        assert "-------------------" in capsys.readouterr().out
+    finally:
+        from genoarmory.models.families.dnabert2 import quiet_debug_print
+
+        quiet_debug_print(victim.model)
+
+
 def test_dnabert2_attention_path_selection():
     """The Triton kernel is kept only on CUDA and only when it runs and agrees with PyTorch attention; on CPU
     (this test) the module's kernel is switched off, which is the code's own switch to its PyTorch path."""

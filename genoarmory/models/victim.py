@@ -22,6 +22,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from genoarmory.models.compiled import CompiledForward
 from genoarmory.models.encoding import SequenceEncoder
+from genoarmory.models.families import query_module
 from genoarmory.models.forward import forward_from_embeddings
 from genoarmory.observe import Observer, span
 
@@ -52,9 +53,12 @@ class Victim:
         params = inspect.signature(model.forward).parameters
         self._takes_mask = "attention_mask" in params
         self.observer: Observer | None = None  # observe.py: named time spans (benchmarks, profiles)
-        # model.compile=auto: bf16 queries through torch.compile on CUDA (compiled.py); float32 passes and
-        # every CPU run stay eager, so CPU records are those of the eager model
-        self.compiled = (CompiledForward(self.model, encoder, self._takes_mask)
+        # bf16 queries on CUDA run through `query_model`: the model, or the same layers without host syncs
+        # (DNABERT-2: families.query_module); with model.compile=auto, through torch.compile of it
+        # (compiled.py). Float32 passes and every CPU run take the model's own forward, so CPU records and
+        # success decisions are the model's own
+        self.query_model = query_module(self.model) if self.device.type == "cuda" else self.model
+        self.compiled = (CompiledForward(self.query_model, encoder, self._takes_mask)
                          if compile in (True, "auto") and self.device.type == "cuda" else None)
 
     # -- queries ---------------------------------------------------------------------------------
@@ -125,13 +129,15 @@ class Victim:
         compiled = None if exact else self.compiled
         batch = self.encoder.encode(sequences, self.device, drop_full_mask=compiled is None)
         with self._autocast(exact):
-            return compiled(**batch) if compiled is not None else self._call(**batch)
+            if compiled is not None:
+                return compiled(**batch)
+            return self._call(**batch, model=self.model if exact else self.query_model)
 
-    def _call(self, input_ids=None, attention_mask=None, inputs_embeds=None) -> torch.Tensor:
+    def _call(self, input_ids=None, attention_mask=None, inputs_embeds=None, model=None) -> torch.Tensor:
         kwargs = {"input_ids": input_ids} if inputs_embeds is None else {"inputs_embeds": inputs_embeds}
         if self._takes_mask and attention_mask is not None:
             kwargs["attention_mask"] = attention_mask
-        return self.model(**kwargs).logits
+        return (model or self.model)(**kwargs).logits
 
     def _autocast(self, exact: bool = False):
         """bf16 autocast on CUDA (float32 when `exact`), with scaled-dot-product attention kept off cuDNN:

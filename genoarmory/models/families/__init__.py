@@ -56,6 +56,18 @@ def adapt(model: torch.nn.Module, tokenizer, device: torch.device) -> None:
     if family.padding_side is not None:
         tokenizer.padding_side = family.padding_side
     if family is DNABERT2:
-        from genoarmory.models.families.dnabert2 import select_attention
+        from genoarmory.models.families.dnabert2 import quiet_debug_print, select_attention
 
+        quiet_debug_print(model)
         select_attention(model, torch.device(device))
+
+
+def query_module(model: torch.nn.Module) -> torch.nn.Module:
+    """What the victim's bf16 queries on CUDA run through: `model` itself, or for DNABERT-2's own
+    classifier (exactly that class, not a wrapper around it) the same layers on the padded batch, without
+    the host synchronisations of its unpadding (families/dnabert2_padded.py)."""
+    if family_of(model.config) is DNABERT2 and type(model).__name__ == DNABERT2.classifier.rpartition(".")[2]:
+        from genoarmory.models.families.dnabert2_padded import PaddedDnabert2
+
+        return PaddedDnabert2(model)
+    return model

@@ -9,6 +9,11 @@ keeps the kernel only on CUDA, and only after a small probe compiled it and it a
 attention within bf16 tolerance; otherwise it sets the module's kernel to None, which is the code's own
 switch to its PyTorch path (the path every CPU run takes). The choice is per loaded module (per model
 folder name in transformers' module cache), so it holds for every model built from that code.
+
+The same file's PyTorch attention path prints a line of dashes at every layer of every forward pass (a
+debug `print` left in the shipped code: 12 lines a pass, under the user's progress bar); `quiet_debug_print`
+points that module's `print` at a no-op. Nothing else in `bert_layers.py` prints (it warns through
+`warnings`, which stay).
 """
 
 from __future__ import annotations
@@ -25,6 +30,16 @@ KERNEL = "flash_attn_qkvpacked_func"  # the name bert_layers.py calls
 def attention_module(model: torch.nn.Module):
     """The loaded `bert_layers` module whose global decides the attention path."""
     return sys.modules[type(model).__module__]
+
+
+def quiet_debug_print(model: torch.nn.Module) -> None:
+    """Silence the loaded `bert_layers` module's own `print` calls (module docstring); builtins elsewhere
+    are untouched."""
+    attention_module(model).print = _no_print
+
+
+def _no_print(*args, **kwargs) -> None:
+    return None
 
 
 def select_attention(model: torch.nn.Module, device: torch.device) -> str:

@@ -1,0 +1,71 @@
+"""DNABERT-2's classifier on the padded batch: its own layers, without unpadding, for bf16 queries on CUDA.
+
+MosaicBERT's `BertEncoder` unpads the batch before its layers and every attention layer unpads again
+(`bert_padding.unpad_input`: `torch.nonzero` on the mask and `seqlens.max().item()`, ~13 host-device
+synchronisations a forward pass). Each one makes the host wait for the GPU, so an attack cannot queue its
+next batch while the GPU computes: on an H200 the attack ran at 0.17 of the model's best forward
+(benchmarks/RESULTS.md run 5). This forward computes the same function on the padded batch: the same
+modules (`Wqkv`, the attention output, the gated MLP, pooler, classifier) with the same ALiBi and
+mask bias, attention through `scaled_dot_product_attention` with that bias; no synchronisation, no
+data-dependent shape, so `torch.compile` traces it whole. Pad rows are computed and never read: the
+mask bias keeps them out of every real token's attention (as the own code's -10000 does) and the pooler
+reads [CLS], the first token (DNABERT-2 pads on the right).
+
+Used only where the victim queries in bf16 on CUDA (`families.query_module`); float32 confirmations,
+gradients, training and every CPU run go through the model's own code, so decisions and CPU records are
+its own. tests/test_remote_families.py checks this forward against the own code on padded batches.
+"""
+
+from __future__ import annotations
+
+import torch
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+MASKED = -10000.0  # the own code's additive bias for a padded key (bert_layers.BertEncoder.forward)
+
+
+class PaddedDnabert2(torch.nn.Module):
+    """`model`'s (a bert_layers.BertForSequenceClassification) logits without unpadding."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+        self.config = model.config
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> SequenceClassifierOutput:
+        bert = self.model.bert
+        n, length = input_ids.shape
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        # token type 0 everywhere, given explicitly: the own code's default takes a CPU-only type check
+        states = bert.embeddings(input_ids, torch.zeros_like(input_ids))
+        bias = self._bias(bert.encoder, attention_mask, length).to(states.dtype)
+        width = states.shape[-1]
+        states = states.reshape(n * length, width)  # the own layers' MLP slices a [tokens, width] matrix
+        for layer in bert.encoder.layer:
+            attention = layer.attention
+            context = self._attention(attention.self, states, bias, n, length)
+            states = layer.mlp(attention.output(context, states))
+        pooled = bert.pooler(states.reshape(n, length, width))
+        return SequenceClassifierOutput(logits=self.model.classifier(self.model.dropout(pooled)))
+
+    @staticmethod
+    def _bias(encoder: torch.nn.Module, attention_mask: torch.Tensor, length: int) -> torch.Tensor:
+        """ALiBi plus the padded keys' bias, [n, heads, length, length], as the own encoder builds it
+        (its ALiBi table grows, once, for inputs longer than it was built for)."""
+        if encoder._current_alibi_size < length:
+            encoder.rebuild_alibi_tensor(size=length, device=attention_mask.device)
+        elif encoder.alibi.device != attention_mask.device:
+            encoder.alibi = encoder.alibi.to(attention_mask.device)
+        keys = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * MASKED
+        return encoder.alibi[:, :, :length, :length] + keys
+
+    @staticmethod
+    def _attention(self_attention: torch.nn.Module, states: torch.Tensor, bias: torch.Tensor, n: int,
+                   length: int) -> torch.Tensor:
+        """softmax(q k^T / sqrt(d) + bias) v of the own layer's packed projection, [n * length, width]."""
+        heads = self_attention.num_attention_heads
+        qkv = self_attention.Wqkv(states).reshape(n, length, 3, heads, -1)
+        q, k, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))  # n heads length d
+        context = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))
+        return context.transpose(1, 2).reshape(n * length, -1)
