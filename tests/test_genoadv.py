@@ -124,6 +124,23 @@ def test_adversarial_rows_carry_provenance(planted):
     assert row["n_edits"] == 2 and row["source_split"] == "train"
 
 
+def test_genoadv_rows_of_an_indel_run_hold_insertions_and_deletions_as_the_schema_says(tmp_path):
+    from genoarmory.edits import apply_any, kind
+    from genoarmory.genoadv.schema import FIELDS
+
+    run, out = tmp_path / "run", tmp_path / "genoadv"
+    assert run_cli("attack", "attack=random", "attack.edits=indel", "attack.length=change", "dataset.limit=12",
+                   f"run_dir={run}", "progress=false") == 0
+    assert run_cli("genoadv", "build", f"runs=[{run}]", f"run_dir={out}", "progress=false") == 0
+    rows = pq.read_table(out / "motif_tata" / "test_adversarial.parquet").to_pylist()
+    edits = {r["id"]: [(e["position"], e["ref"], e["alt"]) for e in r["edits"]] for r in rows}
+    assert all(apply_any(r["original_sequence"], edits[r["id"]]) == r["sequence"] for r in rows)
+    kinds = {kind(e) for row in edits.values() for e in row}
+    assert kinds and kinds <= {"insertion", "deletion"}  # GenoAdv keeps an indel run's edits as they are
+    described = next(text for name, _, text in FIELDS if name == "edits")
+    assert all(k in described for k in kinds), described
+
+
 def test_card_loads_with_datasets_offline(planted, tmp_path, monkeypatch):
     import datasets
 

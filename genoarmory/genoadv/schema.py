@@ -28,9 +28,16 @@ FIELDS = [
     ("task", pa.string(), "GenoArmory dataset name, e.g. `gue/tf/0`"),
     ("source_split", pa.string(), "split of the example it comes from: train, dev or test"),
     ("original_sequence", pa.string(), "adversarial rows: the clean sequence the attack started from"),
-    ("edits", pa.list_(EDIT), "0-based substitutions {position, ref, alt} turning original_sequence into sequence"),
-    ("n_edits", pa.int32(), "number of edits"),
-    ("perturbation_rate", pa.float64(), "edited nucleotides / length"),
+    # an attack.edits=indel|all run's rows hold insertions and deletions too (genoarmory/edits.py's Edit)
+    ("edits", pa.list_(EDIT), "{position, ref, alt}, every position 0-based in original_sequence (never shifted by "
+                              "another edit), together turning it into sequence: a substitution has one base each; "
+                              "an insertion has ref empty and puts alt before base `position` (at "
+                              "len(original_sequence): at the end); a deletion has alt empty and removes ref from "
+                              "`position`. Under attack.length=keep they include the 3' trim or pad that keeps the "
+                              "length"),
+    ("n_edits", pa.int32(), "entries in edits (an insertion or deletion of several bases is one)"),
+    ("perturbation_rate", pa.float64(), "edit distance / length of original_sequence: one per substituted, inserted "
+                                        "or deleted base, the 3' length fit aside"),
     ("attack", pa.string(), "attack recipe (bertattack, textfooler, random, ...)"),
     ("victim", pa.string(), "attacked model's config name (tiny-6mer, dnabert2, ...)"),
     ("victim_path", pa.string(), "local folder the victim's weights were loaded from"),
