@@ -64,12 +64,17 @@ def test_sequences_in_memory_are_certified_without_a_task():
         ga.corrupt(victim, [examples[0].sequence])
 
 
+def attack_runs(root) -> list:
+    """Random attacks of two tiny families on the same examples: what `transfer` takes."""
+    runs = [root / model for model in ("tiny-6mer", "tiny-bpe")]
+    for run in runs:
+        assert run_cli("attack", f"model={run.name}", "attack=random", "attack.max_perturb_ratio=0.2",
+                       f"dataset.limit={LIMIT}", f"run_dir={run}", "progress=false") == 0
+    return runs
+
+
 def test_transfer_gives_the_cli_matrix(tmp_path):
-    runs = []
-    for model in ("tiny-6mer", "tiny-bpe"):
-        runs.append(tmp_path / model)
-        assert run_cli("attack", f"model={model}", "attack=random", "attack.max_perturb_ratio=0.2",
-                       f"dataset.limit={LIMIT}", f"run_dir={runs[-1]}", "progress=false") == 0
+    runs = attack_runs(tmp_path)
     assert run_cli("transfer", *map(str, runs), "--out", str(tmp_path / "cli")) == 0
     result = ga.transfer(runs)
     assert result.summary == json.loads((tmp_path / "cli" / "transfer.json").read_text())
@@ -77,3 +82,17 @@ def test_transfer_gives_the_cli_matrix(tmp_path):
     assert len(result.to_pandas()) == 4
     result.save(tmp_path / "api")
     assert (tmp_path / "api" / "transfer_matrix.png").is_file()
+
+
+def test_read_opens_a_transfer_folder_and_names_what_a_folder_lacks(tmp_path):
+    runs = attack_runs(tmp_path)
+    out = tmp_path / "matrix"
+    assert run_cli("transfer", *map(str, runs), "--out", str(out)) == 0
+    result = ga.read(out)
+    assert isinstance(result, ga.TransferResult) and result.run_dir == out
+    assert result.summary == json.loads((out / "transfer.json").read_text()) and result.matrix().shape == (2, 2)
+    assert list(ga.read(tmp_path)["run"]) == ["tiny-6mer", "tiny-bpe"]  # runs below it: their metrics rows
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match=r"no summary\.json .* no transfer\.json") as err:
+        ga.read(tmp_path / "empty")
+    assert err.value.where == str(tmp_path / "empty")

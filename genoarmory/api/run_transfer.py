@@ -13,6 +13,15 @@ class TransferResult:
     summary: dict  # transfer.json: models, runs, dataset, rates [source][target], counts per cell
     run_dir: Path | None = None
 
+    @classmethod
+    def load(cls, run_dir: str | Path) -> "TransferResult":
+        """A saved transfer folder (its transfer.json), as `genoarmory.read` opens it."""
+        from genoarmory.results import read_json_object
+        from genoarmory.transferability import REPORT
+
+        folder = Path(run_dir)
+        return cls(read_json_object(folder / REPORT, "transfer report"), folder)
+
     @property
     def models(self) -> list[str]:
         return list(self.summary["models"])

@@ -1,5 +1,6 @@
 """`genoarmory.read(run_dir)` and `genoarmory.visualize(run_dir)`: the `read` and `visualize` commands'
-work, returned as data (a DataFrame of metrics rows, the written plot files)."""
+work, returned as data (a DataFrame of metrics rows, or a transfer folder's TransferResult; the written
+plot files)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,24 @@ def run_rows(target: str | Path) -> list[dict]:
 
 
 def read(run_dir: str | Path):
-    """The metrics table `read RUN_DIR` prints, as a pandas DataFrame (one row per run)."""
+    """What `read RUN_DIR` shows, as data: the metrics table, a pandas DataFrame with one row per run at or
+    below run_dir (summary.json); or, for a transfer folder (transfer.json and no run: `transfer --out DIR`),
+    its TransferResult. A run that also holds transfer.json (`transfer`'s default --out) reads as a run:
+    `TransferResult.load(run_dir)` opens its matrix."""
     import pandas as pd
 
-    return pd.DataFrame(run_rows(run_dir))
+    from genoarmory.api.run_transfer import TransferResult
+    from genoarmory.errors import UserError
+    from genoarmory.results import SUMMARY, run_folders
+    from genoarmory.transferability import REPORT
+
+    folder = Path(run_dir)
+    if not folder.is_dir() or run_folders(folder):  # not a folder: find_runs says what is wrong
+        return pd.DataFrame(run_rows(folder))
+    if (folder / REPORT).is_file():
+        return TransferResult.load(folder)
+    raise UserError(f"no {SUMMARY} in this folder or below it (a run, or a sweep of runs) and no {REPORT} in it "
+                    "(a transfer folder)", str(folder))
 
 
 def visualize(run_dir: str | Path, status: str = "success", out_dir: str | Path | None = None) -> list[Path]:

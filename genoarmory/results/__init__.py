@@ -14,11 +14,11 @@ from genoarmory.results.jsonl import RECORDS, RecordWriter, read_records, write_
 from genoarmory.results.lock import run_lock
 from genoarmory.results.metadata import device_name, git_commit, run_metadata, versions
 from genoarmory.results.records import AttackRecord, RecordError, Status, make_record
-from genoarmory.results.run import CONFIG, SUMMARY, Run, find_runs, read_json_object, runs
+from genoarmory.results.run import CONFIG, SUMMARY, Run, find_runs, read_json_object, run_folders, runs
 
 __all__ = [
     "AttackRecord", "CONFIG", "RECORDS", "RecordError", "RecordWriter", "Run", "SUMMARY", "Status", "config_hash",
-    "device_name", "find_runs", "git_commit", "make_record", "read_json_object", "read_records", "run_lock",
-    "run_metadata", "runs", "safe_part", "staged_folder", "versions", "write_bytes_atomic", "write_json_atomic",
-    "write_records", "write_text_atomic",
+    "device_name", "find_runs", "git_commit", "make_record", "read_json_object", "read_records", "run_folders",
+    "run_lock", "run_metadata", "runs", "safe_part", "staged_folder", "versions", "write_bytes_atomic",
+    "write_json_atomic", "write_records", "write_text_atomic",
 ]

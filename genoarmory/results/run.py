@@ -72,6 +72,12 @@ def _below(root: Path, need: str) -> list[Path]:
     return found
 
 
+def run_folders(folder: Path, need: str = SUMMARY) -> list[Path]:
+    """`folder` itself when it holds `need`, else every folder below it holding `need`, in natural order
+    ([] when none: a caller that can read other folders, such as `genoarmory.read`, asks here first)."""
+    return [folder] if (folder / need).is_file() else sorted(_below(folder, need), key=_natural)
+
+
 def find_runs(paths: str | Path | Iterable[str | Path], need: str = SUMMARY) -> list[Path]:
     """Each path is a run (it holds `need`) or a folder of runs (a sweep, a tree of runs): every folder
     below it holding `need`, in natural order. Each run once; an empty result is a UserError."""
@@ -83,7 +89,7 @@ def find_runs(paths: str | Path | Iterable[str | Path], need: str = SUMMARY) -> 
             raise UserError("no such run folder", str(path))
         if not path.is_dir():
             raise UserError(f"not a folder (give a run folder holding {need}, or a folder of runs)", str(path))
-        below = [path] if (path / need).is_file() else sorted(_below(path, need), key=_natural)
+        below = run_folders(path, need)
         if not below:
             raise UserError(f"no {need} in this folder or below it (is it a run, or a sweep of runs?)", str(path))
         found += [r for r in below if r not in found]
