@@ -91,7 +91,7 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
     wins = [r for r in attacked if r.status is Status.SUCCESS]
     seconds = m["seconds"]
     split = timings.summary()
-    inside = sum(timings.seconds.values())  # the spans do not nest (observe.py)
+    inside = timings.caller_seconds()  # the caller's spans do not nest (observe.py)
     return {
         "attack": label, "examples": len(records), "attacked": len(attacked), "successes": len(wins),
         "asr": round(len(wins) / max(1, len(attacked)), 4), "seconds": round(seconds, 3),

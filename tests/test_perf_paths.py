@@ -103,6 +103,46 @@ def test_two_lanes_change_no_record(tmp_path, setup, attack):
     assert out[0] == out[1]
 
 
+@pytest.mark.parametrize("attack", ["textfooler", "random"])
+def test_launcher_thread_changes_no_record(tmp_path, setup, attack):
+    """CUDA victims tokenise and launch on a thread of their own (models/victim.py); forced on here, on CPU,
+    it gives the records of launching on the caller's thread, with two lanes and TextFooler's filter running
+    the model on the caller's thread meanwhile; the work really ran on the launcher thread, and an error
+    there reaches the caller."""
+    import threading
+
+    from genoarmory.observe import Timings
+
+    cfg, victim, examples = setup
+    cfg = compose(["dataset.limit=10", f"attack={attack}"])
+    out, launched_on = [], set()
+    launch = type(victim)._launch
+
+    def recording(self, *args, **kwargs):
+        launched_on.add(threading.current_thread().name)
+        return launch(self, *args, **kwargs)
+
+    try:
+        type(victim)._launch = recording
+        for threaded in (False, True):
+            victim.clear_cache()
+            victim.launch_thread = threaded
+            victim.observer = Timings()
+            with RecordWriter(tmp_path / str(threaded)) as writer:
+                records = run_attack(build_attack(victim, cfg), victim, examples, writer, 0, "t", 6, False, lanes=2)
+            out.append([{k: v for k, v in r.to_json().items() if k != "seconds"} for r in records])
+            spans = set(victim.observer.seconds)
+            assert ("launcher.launch" in spans) == threaded
+        assert out[0] == out[1]
+        assert any(name.startswith("genoarmory-launch") for name in launched_on)
+        with pytest.raises(ValueError, match="boom"):
+            type(victim)._launch = lambda self, *a, **k: (_ for _ in ()).throw(ValueError("boom"))
+            victim.predict_proba(["ACGT" * 20], use_cache=False)
+    finally:
+        type(victim)._launch = launch
+        victim.launch_thread, victim.observer = False, None
+
+
 def test_substitute_equals_apply_edits():
     r = random.Random(0)
     for _ in range(5000):

@@ -11,8 +11,11 @@ A large model (REGIONAL_ABOVE parameters and up: NT's 500M) compiles its repeate
 whole model ("regional" compilation): the transformer layers share one class, so the compiled code of one
 serves all of them and a bucket's first compile costs about one layer's, not 29 layers' (whole-model compile
 of NT v2 500M took 145 s a bucket on an H200, RESULTS.md run 5). The embeddings and head stay eager; the
-fusion inside each layer, where a compile's speed comes from, is kept. Small models, where host launch cost
-matters more than compile time, compile whole.
+fusion inside each layer, where a compile's speed comes from, is kept. The compiled layers live in a twin of
+the model (its own module tree, the model's parameters and buffers): the model itself is never changed, so
+code running it at the same time on another thread (the victim's launcher thread queries while the engine's
+similarity filter or a gradient pass runs the model) never meets a compiled layer. Small models, where host
+launch cost matters more than compile time, compile whole.
 
 A model that takes no attention mask (HyenaDNA) cannot be padded without changing what it reads, so it is
 compiled per exact length instead. Code that torch.compile cannot trace makes it warn once and run the
@@ -22,6 +25,8 @@ come here: they stay on the eager model.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import warnings
 
 import torch
@@ -57,8 +62,11 @@ class CompiledForward:
             regional = sum(p.numel() for p in model.parameters()) >= REGIONAL_ABOVE
         self.blocks = repeated_blocks(model) if regional else None
         if self.blocks is not None:
-            self.compiled_blocks = [compiler(block) for block in self.blocks]
-            self.compiled = self._through_compiled_blocks
+            twin = sharing_twin(model)
+            twin_blocks = repeated_blocks(twin)
+            for i, block in enumerate(twin_blocks):
+                twin_blocks[i] = compiler(block)
+            self.compiled = twin
         else:
             self.compiled = compiler(model)
         self.buckets: set[int] = set()  # lengths compiled so far
@@ -97,17 +105,12 @@ class CompiledForward:
                               f"({self.failed}); running the model eagerly")
         return self.model(**kwargs).logits
 
-    def _through_compiled_blocks(self, **kwargs):
-        """The model's own forward with its repeated blocks swapped for their compiled wrappers for this one
-        call (the model itself is left as it was: float32 passes and gradients run the eager layers)."""
-        originals = list(self.blocks)
-        try:
-            for i, block in enumerate(self.compiled_blocks):
-                self.blocks[i] = block
-            return self.model(**kwargs)
-        finally:
-            for i, block in enumerate(originals):
-                self.blocks[i] = block
+
+def sharing_twin(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy of `model`'s module tree that shares its parameters and buffers (no tensor copied but the
+    plain tensor attributes some models cache, such as rotary tables)."""
+    shared = {id(t): t for t in itertools.chain(model.parameters(), model.buffers())}
+    return copy.deepcopy(model, shared)
 
 
 def repeated_blocks(model: torch.nn.Module) -> torch.nn.ModuleList | None:

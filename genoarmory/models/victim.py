@@ -7,6 +7,15 @@ sequences at once, token -> nucleotide spans, and input-embedding access for gra
 works: ids arrive through pinned memory, probabilities leave in one copy at the end, no sync per batch);
 `predict_proba` is `submit(...).result()`. The attack engine keeps two requests in flight so the
 searches' Python runs while the GPU computes.
+
+On CUDA the tokenising and launching itself runs on one launcher thread, in submission order: a big
+request fills the GPU's launch queue, and the thread that launches then waits there until the GPU has
+room (measured on an H200: NT v2's BERT-Attack spent 6.9 of its 9.8 s inside `victim.launch`, the GPU's
+whole share, and the searches' 1.6 s of Python came after it instead of beside it; RESULTS.md run 9).
+PyTorch and Triton let go of the GIL while they launch, so the engine's searches run meanwhile. The
+thread only ever runs `_launch` (the model's forward under no_grad, and the compiled forward, which
+never changes the model: compiled.py), so other code may run the model on the calling thread at the
+same time. CPU victims launch on the calling thread, as before.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterator
 
 import numpy as np
@@ -24,7 +34,7 @@ from genoarmory.models.compiled import CompiledForward
 from genoarmory.models.encoding import SequenceEncoder
 from genoarmory.models.families import query_module
 from genoarmory.models.forward import forward_from_embeddings
-from genoarmory.observe import Observer, span
+from genoarmory.observe import LAUNCHER, Observer, span
 
 DEFAULT_BATCH = {"cpu": 256, "cuda": 1024}
 CACHE_SIZE = 500_000  # sequences; probabilities are tiny, the sequences dominate (~100 MB at 200 nt)
@@ -53,6 +63,8 @@ class Victim:
         params = inspect.signature(model.forward).parameters
         self._takes_mask = "attention_mask" in params
         self.observer: Observer | None = None  # observe.py: named time spans (benchmarks, profiles)
+        self.launch_thread = self.device.type == "cuda"  # launch on a thread of its own (module docstring)
+        self._launcher: ThreadPoolExecutor | None = None  # that thread, started at first use
         # bf16 queries on CUDA run through `query_model`: the model, or the same layers without host syncs
         # (DNABERT-2: families.query_module); with model.compile=auto, through torch.compile of it
         # (compiled.py). Float32 passes and every CPU run take the model's own forward, so CPU records and
@@ -83,12 +95,23 @@ class Victim:
             if hit is None:
                 todo.setdefault(s, []).append(i)
         fresh = list(todo)
-        if fresh:
-            with span(self.observer, "victim.exact" if exact else "victim.launch", len(fresh)):
-                launched = self._launch(fresh, exact)
-        else:
-            launched = None
+        launched = self._start(fresh, exact) if fresh else None
         return PendingProbs(self, len(sequences), hits, todo, fresh, launched, use_cache)
+
+    def _start(self, fresh: list[str], exact: bool) -> "_Launched | Future":
+        """`_launch(fresh, exact)`, on the launcher thread where `launch_thread` (CUDA), else here."""
+        name = "victim.exact" if exact else "victim.launch"
+        if not self.launch_thread:
+            with span(self.observer, name, len(fresh)):
+                return self._launch(fresh, exact)
+        if self._launcher is None:
+            self._launcher = ThreadPoolExecutor(1, thread_name_prefix="genoarmory-launch")
+        with span(self.observer, name, len(fresh)):  # here only the hand-over: the work is `launcher.*`
+            return self._launcher.submit(self._launch_observed, fresh, exact, LAUNCHER + name.split(".")[1])
+
+    def _launch_observed(self, fresh: list[str], exact: bool, name: str) -> "_Launched":
+        with span(self.observer, name, len(fresh)):
+            return self._launch(fresh, exact)
 
     def _remember_all(self, sequences: list[str], probs: np.ndarray) -> None:
         self._cache.update(zip(sequences, probs))
@@ -221,7 +244,7 @@ class PendingProbs:
     """A `Victim.submit` in flight; `result()` waits for it, fills the cache, returns [n, num_labels]."""
 
     def __init__(self, victim: Victim, n: int, hits: list, todo: dict[str, list[int]], fresh: list[str],
-                 launched: _Launched | None, use_cache: bool):
+                 launched: "_Launched | Future | None", use_cache: bool):
         self.victim, self.n, self.hits, self.todo, self.fresh = victim, n, hits, todo, fresh
         self.launched, self.use_cache = launched, use_cache
         self._out: np.ndarray | None = None
@@ -234,7 +257,11 @@ class PendingProbs:
         if cached:
             out[cached] = np.stack([self.hits[i] for i in cached])
         if self.fresh:
-            probs = self.launched.numpy()
+            launched = self.launched
+            if isinstance(launched, Future):  # still on the launcher thread: wait for its hand-back
+                with span(self.victim.observer, "victim.wait"):
+                    launched = launched.result()
+            probs = launched.numpy()
             positions = [self.todo[s] for s in self.fresh]
             rows = np.fromiter((i for pos in positions for i in pos), dtype=np.int64)
             source = np.repeat(np.arange(len(self.fresh)), [len(pos) for pos in positions])
