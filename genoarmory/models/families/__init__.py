@@ -10,6 +10,9 @@ that code (../shared/fixtures/hf/*-remote-code):
   ALiBi attention biases grow on demand beyond `alibi_starting_size` (a plain attribute, rebuilt on
   the input's device); attention runs through a Triton kernel when `triton` imports, which
   `dnabert2.select_attention` keeps only on CUDA and only when it compiles and agrees with PyTorch.
+  Its unpadding synchronises host and device ~13 times a forward pass, so bf16 queries on CUDA run its
+  own layers on the padded batch instead (`query_module`, dnabert2_padded.py); its debug `print` per
+  layer is silenced (`dnabert2.quiet_debug_print`).
 - HyenaDNA (`modeling_hyena.py`): causal long convolutions, no attention mask, and the classifier pools
   the token before the first pad it finds in `input_ids`. Its tokenizer pads on the left by default,
   which puts pads BEFORE the sequence where the causal filters read them (a prediction would depend on
