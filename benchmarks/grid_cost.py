@@ -24,24 +24,24 @@ PAPER_LOOP_Q_PER_S = (55.0, 220.0)
 
 # (model, attack) -> (sequences/s, queries/sequence or None, where it was measured: RESULTS.md run, length)
 RATES = {
-    ("dnabert2", "bertattack"): (196.7, 52.3, "run 5, 101 nt"),
-    ("dnabert2", "textfooler"): (242.5, 28.5, "run 5, 101 nt"),
+    ("dnabert2", "bertattack"): (313.6, 53.5, "run 9c, 101 nt"),
+    ("dnabert2", "textfooler"): (354.1, 28.7, "run 9c, 101 nt"),
     ("dnabert2", "fimba"): (81.4, None, "run 6, 101 nt"),
     ("dnabert2", "pgd"): (74.9, None, "run 6, 101 nt"),
-    ("nt1-500m", "bertattack"): (29.4, 149.1, "run 7, 300 nt"),
-    ("nt1-500m", "textfooler"): (38.9, 57.8, "run 7, 300 nt"),
+    ("nt1-500m", "bertattack"): (30.3, 146.1, "run 9b, 300 nt"),
+    ("nt1-500m", "textfooler"): (50.8, 58.4, "run 9b, 300 nt"),
     ("nt1-500m", "fimba"): (20.0, None, "run 7, 300 nt"),
     ("nt1-500m", "pgd"): (105.0, None, "run 7, 300 nt"),
-    ("nt2-500m", "bertattack"): (24.5, 137.9, "run 7, 300 nt"),
-    ("nt2-500m", "textfooler"): (36.8, 60.5, "run 7, 300 nt"),
+    ("nt2-500m", "bertattack"): (28.1, 137.6, "run 9c, 300 nt"),
+    ("nt2-500m", "textfooler"): (48.5, 60.9, "run 9c, 300 nt"),
     ("nt2-500m", "fimba"): (20.6, None, "run 7, 300 nt"),
     ("nt2-500m", "pgd"): (94.1, None, "run 7, 300 nt"),
     ("hyenadna-small", "bertattack"): None,  # no MLM of its own (model.mlm: null): not measured
     ("hyenadna-small", "textfooler"): (30.9, 298.7, "run 7, 300 nt"),
     ("hyenadna-small", "fimba"): (16.5, None, "run 7, 300 nt"),
     ("hyenadna-small", "pgd"): (41.5, None, "run 7, 300 nt"),
-    ("genomeocean-100m", "bertattack"): (119.6, 41.0, "run 5, 70 nt"),
-    ("genomeocean-100m", "textfooler"): (176.4, 21.0, "run 6, 70 nt"),
+    ("genomeocean-100m", "bertattack"): (211.7, 41.0, "run 9c, 70 nt"),
+    ("genomeocean-100m", "textfooler"): (300.7, 21.0, "run 9c, 70 nt"),
     ("genomeocean-100m", "fimba"): (63.1, None, "run 7, 70 nt"),
     ("genomeocean-100m", "pgd"): (41.4, None, "run 7, 70 nt"),
 }
