@@ -96,3 +96,10 @@ def test_read_opens_a_transfer_folder_and_names_what_a_folder_lacks(tmp_path):
     with pytest.raises(UserError, match=r"no summary\.json .* no transfer\.json") as err:
         ga.read(tmp_path / "empty")
     assert err.value.where == str(tmp_path / "empty")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    report = json.loads((out / "transfer.json").read_text())
+    (broken / "transfer.json").write_text(json.dumps({**report, "rates": report["rates"][:1]}))
+    with pytest.raises(UserError, match="rates is not a 2 x 2 matrix") as err:
+        ga.read(broken)
+    assert err.value.where == str(broken / "transfer.json")

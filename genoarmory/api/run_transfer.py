@@ -20,7 +20,13 @@ class TransferResult:
         from genoarmory.transferability import REPORT
 
         folder = Path(run_dir)
-        return cls(read_json_object(folder / REPORT, "transfer report"), folder)
+        report = read_json_object(folder / REPORT, "transfer report")
+        problem = _report_problem(report)
+        if problem is not None:
+            from genoarmory.errors import UserError
+
+            raise UserError(f"not a transfer report: {problem}", str(folder / REPORT))
+        return cls(report, folder)
 
     @property
     def models(self) -> list[str]:
@@ -77,3 +83,17 @@ def transfer(runs, *, include_label_changed: bool = False, device: str = "auto",
     if out_dir is not None:
         result.save(out_dir)
     return result
+
+
+def _report_problem(report: dict) -> str | None:
+    """Why `report` is not what `transfer` writes (a models list, a square rates matrix of it, counts), or None."""
+    models = report.get("models")
+    if not isinstance(models, list) or not models:
+        return "no list of models"
+    rates = report.get("rates")
+    if not isinstance(rates, list) or len(rates) != len(models) or any(
+            not isinstance(row, list) or len(row) != len(models) for row in rates):
+        return f"rates is not a {len(models)} x {len(models)} matrix of its models"
+    if not isinstance(report.get("counts"), list):
+        return "no counts"
+    return None
