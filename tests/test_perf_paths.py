@@ -183,3 +183,30 @@ def test_prepare_many_hook_sets_up_upcoming_examples_and_changes_no_record(tmp_p
         out.append([{k: v for k, v in r.to_json().items() if k != "seconds"} for r in records])
     assert out[0] == out[1]
     assert [s for c in calls for s in c] == [e.sequence for e in examples] and len(calls) < len(examples)
+
+
+def test_attention_backends_hold_while_any_thread_is_inside():
+    """sdpa_kernel's flags are process-wide: with two threads inside, the first one leaving must not give
+    cuDNN back to the other (models/victim.py, shared_attention_backends); the last one leaving restores them
+    (plain nested sdpa_kernel would leave cuDNN on under this thread, then off for good)."""
+    import threading
+
+    from genoarmory.models.victim import CudaInference, shared_attention_backends
+
+    cudnn = torch.backends.cuda.cudnn_sdp_enabled
+    assert cudnn()
+    entered, leave = threading.Event(), threading.Event()
+
+    def other():  # enters first, leaves first
+        with shared_attention_backends(CudaInference.BACKENDS):
+            entered.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    entered.wait(10)
+    with shared_attention_backends(CudaInference.BACKENDS):
+        leave.set()
+        thread.join(10)
+        assert not cudnn()  # the other thread has left; this one is still inside
+    assert cudnn()

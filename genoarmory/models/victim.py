@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterator
@@ -209,8 +210,38 @@ class CudaInference(contextlib.ExitStack):
     def __enter__(self):
         super().__enter__()
         self.enter_context(torch.autocast("cuda", dtype=self.dtype or torch.float32, enabled=self.dtype is not None))
-        self.enter_context(sdpa_kernel(self.BACKENDS))
+        self.enter_context(shared_attention_backends(self.BACKENDS))
         return self
+
+
+class _SharedBackends:
+    """State of `shared_attention_backends`: how many are inside, and the `sdpa_kernel` context they share."""
+
+    lock = threading.Lock()
+    inside = 0
+    context: contextlib.ExitStack | None = None
+
+
+@contextlib.contextmanager
+def shared_attention_backends(backends: list) -> Iterator[None]:
+    """`sdpa_kernel(backends)` for every thread inside at once. Its flags are process-wide, not per thread, so
+    with the launcher thread's queries running beside the calling thread's filter or masked LM, one thread
+    leaving its own `sdpa_kernel` would restore the flags (cuDNN included) under the other's forward pass:
+    here the first to enter sets them and the last to leave restores them. (All callers ask for the same
+    backends: CudaInference.BACKENDS.)"""
+    with _SharedBackends.lock:
+        if _SharedBackends.inside == 0:
+            _SharedBackends.context = contextlib.ExitStack()
+            _SharedBackends.context.enter_context(sdpa_kernel(backends))
+        _SharedBackends.inside += 1
+    try:
+        yield
+    finally:
+        with _SharedBackends.lock:
+            _SharedBackends.inside -= 1
+            if _SharedBackends.inside == 0:
+                _SharedBackends.context.close()
+                _SharedBackends.context = None
 
 
 class _Launched:
