@@ -12,8 +12,8 @@ On CUDA the tokenising and launching itself runs on one launcher thread, in subm
 request fills the GPU's launch queue, and the thread that launches then waits there until the GPU has
 room (measured on an H200: NT v2's BERT-Attack spent 6.9 of its 9.8 s inside `victim.launch`, the GPU's
 whole share, and the searches' 1.6 s of Python came after it instead of beside it; RESULTS.md run 9).
-That wait does not hold Python's GIL (the same run with this thread: 7,556 against 7,198
-queries/s, and DNABERT-2's BERT-Attack 16,779 against 10,498), so the engine's searches run meanwhile. The
+That wait does not hold Python's GIL, so the engine's searches run meanwhile (run 9, with this thread against
+without: NT v2's BERT-Attack 7,556 against 7,198 queries/s, DNABERT-2's 16,779 against 10,498). The
 thread only ever runs `_launch` (the model's forward under no_grad, and the compiled forward, which
 never changes the model: compiled.py), so other code may run the model on the calling thread at the
 same time. CPU victims launch on the calling thread, as before.
