@@ -107,20 +107,20 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
     }
 
 
-def set_compile(bench: V.Bench, compiled: CompiledForward | None, mode: str) -> None:
+def set_compile(bench: V.Bench, compiled: CompiledForward | None, query_model, mode: str) -> None:
     """model.compile=`mode` for the built victim; one CompiledForward per victim, so the graphs the ceiling
-    compiled serve the attacks too (as one process of the product would keep them). `own`: compile off with
-    the queries through the model's own forward (DNABERT-2 before its padded query path)."""
+    compiled serve the attacks too (as one process of the product would keep them). Queries go through the
+    product's `query_model`, or for `own` (compile off) through the model's own forward (DNABERT-2 before its
+    padded query path)."""
     victim = bench.victim
     victim.compiled = compiled if mode == "auto" else None
-    if not hasattr(victim, "product_query_model"):
-        victim.product_query_model = victim.query_model
-    victim.query_model = victim.model if mode == "own" else victim.product_query_model
+    victim.query_model = victim.model if mode == "own" else query_model
 
 
 def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
     bench = V.build(name, args.scale, device, work, compile="auto")
-    compiled = bench.victim.compiled
+    compiled, query_model = bench.victim.compiled, bench.victim.query_model
+    modes = (["own"] if args.own_query and query_model is not bench.victim.model else []) + args.compile
     out = {"victim": name, "parameters": bench.parameters, "non_embedding_parameters": bench.non_embedding_parameters,
            "runs": []}
     if bench.arch == "dnabert2":  # issue 20: its Triton flash attention against its PyTorch path
@@ -133,14 +133,14 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
         examples, out["head_centring"] = V.attacked_examples(bench, args.data, n, length)
         nt = int(np.median([len(e.sequence) for e in examples]))
         batches = args.batches if nt <= 4096 else [8, 32]
-        set_compile(bench, compiled, "auto")
+        set_compile(bench, compiled, query_model, "auto")
         ceil = ceiling(bench, nt, batches, args.ceiling_seconds, graphs=args.graphs, compiled=args.compiled_ceiling)
         out.setdefault("ceilings", []).append(ceil)
         print(f"[{name}] {nt} nt, {ceil['tokens']} tokens: ceiling {json.dumps(ceil['by_path'])}", flush=True)
         (args.out / f"attack_{name}.json").write_text(json.dumps(out, indent=1))
         for attack, parallel in runs:
-            for mode in (["own"] if args.own_query and bench.victim.query_model is not bench.victim.model else []) + args.compile:
-                set_compile(bench, compiled, mode)
+            for mode in modes:
+                set_compile(bench, compiled, query_model, mode)
                 extra = [f"attack.query_budget={args.long_budget}"] if nt > 4096 else []
                 cfg = V.compose_attack(bench, [f"attack={attack}", *extra], device, work / "cache",
                                        mlm=attack == "bertattack")
@@ -165,7 +165,7 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
                       flush=True)
         if args.profile:  # a short extra run under torch.profiler (its overhead stays out of the rows above)
             attack, parallel = runs[0]
-            set_compile(bench, compiled, args.compile[-1])
+            set_compile(bench, compiled, query_model, args.compile[-1])
             cfg = V.compose_attack(bench, [f"attack={attack}"], device, work / "cache", mlm=attack == "bertattack")
             label = f"{name}_{nt}nt_{attack}_compile-{args.compile[-1]}_profiled"
             try:

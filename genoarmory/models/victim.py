@@ -102,14 +102,13 @@ class Victim:
 
     def _start(self, fresh: list[str], exact: bool) -> "_Launched | Future":
         """`_launch(fresh, exact)`, on the launcher thread where `launch_thread` (CUDA), else here."""
-        name = "victim.exact" if exact else "victim.launch"
+        kind = "exact" if exact else "launch"
         if not self.launch_thread:
-            with span(self.observer, name, len(fresh)):
-                return self._launch(fresh, exact)
+            return self._launch_observed(fresh, exact, "victim." + kind)
         if self._launcher is None:
             self._launcher = ThreadPoolExecutor(1, thread_name_prefix="genoarmory-launch")
-        with span(self.observer, name, len(fresh)):  # here only the hand-over: the work is `launcher.*`
-            return self._launcher.submit(self._launch_observed, fresh, exact, LAUNCHER + name.split(".")[1])
+        with span(self.observer, "victim." + kind, len(fresh)):  # here only the hand-over: the work is `launcher.*`
+            return self._launcher.submit(self._launch_observed, fresh, exact, LAUNCHER + kind)
 
     def _launch_observed(self, fresh: list[str], exact: bool, name: str) -> "_Launched":
         with span(self.observer, name, len(fresh)):

@@ -39,13 +39,15 @@ class PaddedDnabert2(torch.nn.Module):
             attention_mask = torch.ones_like(input_ids)
         # token type 0 everywhere, given explicitly: the own code's default takes a CPU-only type check
         states = bert.embeddings(input_ids, torch.zeros_like(input_ids))
-        bias = self._bias(bert.encoder, attention_mask, length).to(states.dtype)
+        bias = self._bias(bert.encoder, attention_mask, length)
         width = states.shape[-1]
         states = states.reshape(n * length, width)  # the own layers' MLP slices a [tokens, width] matrix
         for layer in bert.encoder.layer:
             attention = layer.attention
-            context = self._attention(attention.self, states, bias, n, length)
-            states = layer.mlp(attention.output(context, states))
+            q, k, v = self._heads(attention.self, states, n, length)
+            bias = bias.to(q.dtype)  # cast once, at the first layer (bf16 under autocast); a no-op after
+            context = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            states = layer.mlp(attention.output(context.transpose(1, 2).reshape(n * length, width), states))
         pooled = bert.pooler(states.reshape(n, length, width))
         return SequenceClassifierOutput(logits=self.model.classifier(self.model.dropout(pooled)))
 
@@ -61,11 +63,8 @@ class PaddedDnabert2(torch.nn.Module):
         return encoder.alibi[:, :, :length, :length] + keys
 
     @staticmethod
-    def _attention(self_attention: torch.nn.Module, states: torch.Tensor, bias: torch.Tensor, n: int,
-                   length: int) -> torch.Tensor:
-        """softmax(q k^T / sqrt(d) + bias) v of the own layer's packed projection, [n * length, width]."""
-        heads = self_attention.num_attention_heads
-        qkv = self_attention.Wqkv(states).reshape(n, length, 3, heads, -1)
-        q, k, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))  # n heads length d
-        context = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))
-        return context.transpose(1, 2).reshape(n * length, -1)
+    def _heads(self_attention: torch.nn.Module, states: torch.Tensor, n: int, length: int):
+        """q, k, v [n, heads, length, d] of the own layer's packed projection: attention is then
+        softmax(q k^T / sqrt(d) + bias) v, as its PyTorch path computes it."""
+        qkv = self_attention.Wqkv(states).reshape(n, length, 3, self_attention.num_attention_heads, -1)
+        return (qkv[:, :, i].transpose(1, 2) for i in range(3))
