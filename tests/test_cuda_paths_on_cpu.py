@@ -2,6 +2,7 @@
 precision, the similarity filter answered for many searches at once, the masked LM run for many examples at
 once, and `parallel: auto`. (Their speed is measured in benchmarks/gpu_attack.py, never here.)"""
 
+import copy
 import dataclasses
 import threading
 import time
@@ -133,6 +134,57 @@ def test_textfooler_records_do_not_depend_on_how_filter_requests_are_grouped(tmp
     out = [[{k: v for k, v in r.items() if k != "seconds"} for r in attack_records(tmp_path, s, victim, examples, n)]
            for s, n in ((spec, "many"), (alone, "alone"))]
     assert out[0] == out[1]
+
+
+class ReducedVictim(Victim):
+    """The embedded default's victim, claiming bf16 queries (as on CUDA) so the filter's query pass runs."""
+
+    @property
+    def reduced_precision(self):
+        return True
+
+
+def test_filter_pass_scores_the_candidates_it_keeps(tmp_path, setup):
+    """On a reduced-precision victim TextFooler's filter gets states and probabilities from one query pass:
+    the same masks as the encoder's own pass; the kept candidates' probabilities equal a fresh query's, are
+    counted as queries only when asked for, and cost no second pass; the model carries no hook afterwards.
+    Over a whole attack: the same outcomes and query counts as two passes, in fewer forward passes."""
+    cfg, victim, examples = setup
+    v = ReducedVictim(victim.model, victim.encoder, victim.name, "cpu", info=victim.info)
+    rng = np.random.default_rng(3)
+    requests = []
+    for e in examples[:4]:
+        edit_lists = [[(int(p), e.sequence[p], "ACGT"[("ACGT".index(e.sequence[p]) + 1) % 4])]
+                      for p in rng.choice(len(e.sequence), 12, replace=False)]
+        requests.append(FilterRequest(None, e.sequence, [apply_edits(e.sequence, x) for x in edit_lists], edit_lists))
+    fused, plain = EncoderSimilarity(v, 5, 0.99), EncoderSimilarity(v, 5, 0.99)
+    plain.scores_kept = False
+    assert fused.scores_kept
+    masks = fused.many(requests)
+    for a, b in zip(masks, plain.many(requests)):
+        np.testing.assert_array_equal(a, b)
+    kept = [c for r, m in zip(requests, masks) for c, ok in zip(r.candidates, m) if ok]
+    assert 0 < len(kept) < sum(len(r.candidates) for r in requests) and list(v._ahead) == kept
+    assert not any(m._forward_hooks for m in v.model.modules()) and v._filter_model is not v.model
+    queries, passes = v.queries, v.forward_batches
+    got = v.predict_proba(kept + kept[:1])
+    assert (v.queries, v.forward_batches) == (queries + len(kept), passes) and not v._ahead
+    np.testing.assert_allclose(got[:-1], victim.predict_proba(kept, use_cache=False), atol=1e-5, rtol=0)
+    assert v.predict_proba(kept[:1]) is not None and v.queries == queries + len(kept)  # cached now, not recounted
+
+    spec = build_attack(v, compose(["dataset.limit=12", "attack=textfooler"]))
+    encoded, encode = [], v.encoder.encode  # every pass, the filter's and the queries', encodes its batch
+    v.encoder = dataclasses.replace(v.encoder) if dataclasses.is_dataclass(v.encoder) else copy.copy(v.encoder)
+    v.encoder.encode = lambda seqs, *a, **k: (encoded.append(len(seqs)), encode(seqs, *a, **k))[1]
+    runs = []
+    for scores_kept in (True, False):
+        spec.candidate_filter.scores_kept = scores_kept
+        v.queries = 0
+        encoded.clear()
+        records = attack_records(tmp_path, spec, v, examples, f"kept{scores_kept}")
+        runs.append(([(r["id"], r["status"], r["edits"], r["queries"]) for r in records], v.queries, sum(encoded)))
+    assert runs[0][:2] == runs[1][:2] and any(r[1] == "success" for r in runs[0][0])
+    assert runs[0][2] < 0.8 * runs[1][2], (runs[0][2], runs[1][2])  # sequences through the model
 
 
 def test_batched_masked_lm_gives_the_same_tables(setup):

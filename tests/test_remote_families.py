@@ -204,6 +204,7 @@ def test_dnabert2_padded_forward_equals_its_own_code_without_syncs(base):
     and torch.compile traces it as one graph."""
     from genoarmory.models.families import query_module
     from genoarmory.models.families.dnabert2_padded import PaddedDnabert2
+    from genoarmory.models.forward import last_hidden_states, logits_and_last_hidden_states
 
     victim = victim_of(base("dnabert2"))
     model, padded = victim.model, query_module(victim.model)
@@ -220,6 +221,11 @@ def test_dnabert2_padded_forward_equals_its_own_code_without_syncs(base):
             encoder.rebuild_alibi_tensor(size=8)
             torch.testing.assert_close(padded(**batch).logits, want, atol=1e-5, rtol=0)
             assert encoder._current_alibi_size >= batch["input_ids"].shape[1]
+            # the states TextFooler's filter reads from the same pass (at real tokens: padding is unread)
+            logits, states = logits_and_last_hidden_states(padded, batch)
+            real = batch.get("attention_mask", torch.ones_like(batch["input_ids"])).bool()
+            torch.testing.assert_close(logits, want, atol=1e-5, rtol=0)
+            torch.testing.assert_close(states[real], last_hidden_states(model, batch)[real], atol=1e-5, rtol=0)
         batch = batches[0]
         own_ops = aten_ops(lambda: model(**batch))
         padded_ops = aten_ops(lambda: padded(**batch))

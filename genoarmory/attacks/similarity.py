@@ -9,6 +9,14 @@ as victim queries.
 `many` answers the requests of every search in flight at once (the engine asks it so): one batched
 encoder pass over all their candidates and new originals, all windows in a few tensor operations, one
 copy of the verdicts back to the host.
+
+On a victim whose queries run in bf16 (CUDA), the filter's pass over a candidate is the query's pass: the
+victim's query model gives its logits and its encoder's states at once (Victim.logits_and_states), and the
+probabilities of the candidates kept go to `Victim.score_ahead`, so scoring them at the search's next step
+costs no second pass (each is counted as a query when it is asked for, as before). Without this every
+candidate went through the encoder twice, which held TextFooler near half of the forward ceiling (on an
+H200 the filter took 3.5 of NT v2's 6.6 s, RESULTS.md run 9). Successes are still decided by the float32
+pass; float32 victims (CPU) keep two passes, so their records are unchanged.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ ORIGINALS_KEPT = 1024  # reference hidden states kept (the examples in flight ne
 class EncoderSimilarity:
     def __init__(self, victim, window: int = 15, threshold: float = 0.7):
         self.victim, self.half, self.threshold = victim, int(window) // 2, float(threshold)
+        # the filter's pass doubles as the kept candidates' query pass (module note)
+        self.scores_kept = bool(getattr(victim, "reduced_precision", False)) and hasattr(victim, "score_ahead")
         self._refs: OrderedDict[str, tuple[torch.Tensor, np.ndarray]] = OrderedDict()
 
     def __call__(self, original: str, candidates: list[str], edit_lists: list[list]) -> np.ndarray:
@@ -53,12 +63,18 @@ class EncoderSimilarity:
         which = torch.as_tensor(np.repeat(np.arange(len(requests)), sizes), device=device)
         ref_means = self._window_means(stacked, centers, which)
         cand_means, done = [], 0
-        for chunk in self._states([c for r in requests for c in r.candidates]):
+        candidates = [c for r in requests for c in r.candidates]
+        scores = [] if self.scores_kept else None
+        for chunk in self._states(candidates, scores):
             n = len(chunk.start)
             cand_means.append(self._window_means(chunk, centers[done:done + n]))
             done += n
         sims = torch.nn.functional.cosine_similarity(ref_means, torch.cat(cand_means), dim=-1)
         keep = (sims >= self.threshold).cpu().numpy()
+        if scores is not None and keep.any():
+            kept = np.flatnonzero(keep)
+            probs = torch.cat(scores)[torch.as_tensor(kept, device=device)].cpu().numpy()
+            self.victim.score_ahead([candidates[i] for i in kept], probs)
         return np.split(keep, np.cumsum(sizes)[:-1])
 
     def _token_of_position(self, original: str) -> np.ndarray:
@@ -70,12 +86,20 @@ class EncoderSimilarity:
                 owner[spans[t][0]:spans[t][1]] = t
         return owner
 
-    def _states(self, sequences: list[str]):
-        """Last hidden states, float32, a padded chunk at a time (no host-device synchronisation)."""
+    def _states(self, sequences: list[str], scores: list | None = None):
+        """Last hidden states, float32, a padded chunk at a time (no host-device synchronisation). With
+        `scores_kept` they come from the victim's query pass, whose probabilities are appended to `scores`
+        (originals: discarded)."""
         for chunk in self.victim.batches(sequences):
-            batch = self.victim.encoder.encode(chunk, self.victim.device)
-            with self.victim._autocast():
-                states = last_hidden_states(self.victim.model, batch).float()
+            if self.scores_kept:
+                logits, states, batch = self.victim.logits_and_states(chunk)
+                states = states.float()
+                if scores is not None:
+                    scores.append(torch.softmax(logits.float(), dim=-1))
+            else:
+                batch = self.victim.encoder.encode(chunk, self.victim.device)
+                with self.victim._autocast():
+                    states = last_hidden_states(self.victim.model, batch).float()
             mask = batch["attention_mask"]
             # each row's first real token (leading padding when padded left) and its token count
             yield _Chunk(states, (mask.cumsum(1) == 0).sum(1), mask.sum(1))

@@ -40,6 +40,30 @@ def last_hidden_states(model: torch.nn.Module, batch: dict) -> torch.Tensor:
     return states if states is not None else out[0]
 
 
+def logits_and_last_hidden_states(model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """One pass of a classifier: its logits and the last hidden states `last_hidden_states` gives ([n, T, d]).
+    A module may compute both itself (`logits_and_states`: DNABERT-2's padded query path); otherwise a forward
+    hook on `model.base_model` keeps what the encoder returned on its way to the head. The hook is added and
+    removed around the call, so no other thread may run `model` meanwhile (Victim.scoring_filter_model: a
+    twin of the query model that only the calling thread runs)."""
+    own = getattr(model, "logits_and_states", None)
+    if own is not None:
+        return own(**accepted_inputs(model, batch))
+    kept = []
+    handle = model.base_model.register_forward_hook(lambda _module, _args, out: kept.append(out))
+    try:
+        logits = model(**accepted_inputs(model, batch)).logits
+    finally:
+        handle.remove()
+    if len(kept) != 1:
+        raise RuntimeError(f"{type(model).__name__}: its encoder ran {len(kept)} times in one forward pass")
+    out = kept[0]
+    if torch.is_tensor(out):
+        return logits, out
+    states = getattr(out, "last_hidden_state", None)
+    return logits, states if states is not None else out[0]
+
+
 def embedding_path(model: torch.nn.Module) -> str:
     """'inputs_embeds' or 'hook' (see the module docstring)."""
     family = family_of(model.config)

@@ -32,14 +32,15 @@ import numpy as np
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from genoarmory.models.compiled import CompiledForward
+from genoarmory.models.compiled import CompiledForward, sharing_twin
 from genoarmory.models.encoding import SequenceEncoder
 from genoarmory.models.families import query_module
-from genoarmory.models.forward import forward_from_embeddings
+from genoarmory.models.forward import forward_from_embeddings, logits_and_last_hidden_states
 from genoarmory.observe import LAUNCHER, Observer, span
 
 DEFAULT_BATCH = {"cpu": 256, "cuda": 1024}
 CACHE_SIZE = 500_000  # sequences; probabilities are tiny, the sequences dominate (~100 MB at 200 nt)
+AHEAD_KEPT = 65_536  # `score_ahead` entries: a filter's kept candidates are queried at its search's next step
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -61,6 +62,7 @@ class Victim:
         self.batch_size = int(DEFAULT_BATCH[self.device.type] if batch_size in (None, "auto") else batch_size)
         self.queries = 0  # sequences sent through the model (cache hits excluded)
         self.forward_batches = 0  # forward passes those queries took
+        self._counting = threading.Lock()  # both threads count (`_count`)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         params = inspect.signature(model.forward).parameters
         self._takes_mask = "attention_mask" in params
@@ -74,6 +76,10 @@ class Victim:
         self.query_model = query_module(self.model) if self.device.type == "cuda" else self.model
         self.compiled = (CompiledForward(self.query_model, encoder, self._takes_mask)
                          if compile in (True, "auto") and self.device.type == "cuda" else None)
+        self._filter_model: torch.nn.Module | None = None  # `logits_and_states`' own twin, made at first use
+        # probabilities a filter's pass computed for candidates it kept (`score_ahead`): a query of one of them
+        # takes them from here, counted then, instead of a second pass
+        self._ahead: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- queries ---------------------------------------------------------------------------------
     @property
@@ -96,6 +102,8 @@ class Victim:
         for i, (s, hit) in enumerate(zip(sequences, hits)):
             if hit is None:
                 todo.setdefault(s, []).append(i)
+        if self._ahead and use_cache:
+            self._take_ahead(todo, hits)
         fresh = list(todo)
         launched = self._start(fresh, exact) if fresh else None
         return PendingProbs(self, len(sequences), hits, todo, fresh, launched, use_cache)
@@ -114,6 +122,39 @@ class Victim:
         with span(self.observer, name, len(fresh)):
             return self._launch(fresh, exact)
 
+    def _take_ahead(self, todo: dict[str, list[int]], hits: list) -> None:
+        """Queries answered by `score_ahead`'s probabilities: counted as queries now, the model's pass done."""
+        taken = [s for s in todo if s in self._ahead]
+        for s in taken:
+            probs = self._ahead.pop(s)
+            for i in todo.pop(s):
+                hits[i] = probs
+            self._cache[s] = probs
+        self._count(len(taken), 0)
+
+    def score_ahead(self, sequences: list[str], probs: np.ndarray) -> None:
+        """Probabilities of `sequences` from a bf16 pass already made (TextFooler's filter: its encoder pass is
+        the query's, `logits_and_states`); a later query of one of them is answered with them. Not counted
+        until queried: a candidate the search never asks for is no query."""
+        self._ahead.update(zip(sequences, probs))
+        while len(self._ahead) > AHEAD_KEPT:
+            self._ahead.popitem(last=False)
+
+    @torch.no_grad()
+    def logits_and_states(self, sequences: list[str]) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """One bf16 query pass over one batch, eager: (logits, the encoder's last hidden states [n, T, d], the
+        encoded batch). It runs in a twin of the query model that shares its weights (compiled.sharing_twin),
+        so the hook that keeps the states (forward.logits_and_last_hidden_states) never meets the launcher
+        thread's passes."""
+        if self._filter_model is None:
+            own = getattr(self.query_model, "logits_and_states", None) is not None
+            self._filter_model = self.query_model if own else sharing_twin(self.query_model)
+        batch = self.encoder.encode(sequences, self.device)
+        with self._autocast():
+            logits, states = logits_and_last_hidden_states(self._filter_model, batch)
+        self._count(0, 1)
+        return logits, states, batch
+
     def _remember_all(self, sequences: list[str], probs: np.ndarray) -> None:
         self._cache.update(zip(sequences, probs))
         while len(self._cache) > CACHE_SIZE:  # first in, first out
@@ -121,6 +162,7 @@ class Victim:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._ahead.clear()
 
     # no_grad, not inference_mode: a model may cache tensors during a query (HF Esm's rotary tables, NT v2)
     # and inference-mode tensors cannot enter the gradient passes FIMBA and PGD make later on the same model
@@ -142,10 +184,14 @@ class Victim:
                 self.batch_size //= 2
                 continue
             parts.append((idx, torch.softmax(logits.float(), dim=-1)))
-            self.queries += len(idx)
-            self.forward_batches += 1
+            self._count(len(idx), 1)
             start += len(idx)
         return _Launched(len(sequences), self.num_labels, parts, self.device, self.observer)
+
+    def _count(self, queries: int, batches: int) -> None:
+        with self._counting:
+            self.queries += queries
+            self.forward_batches += batches
 
     def logits(self, sequences: list[str], exact: bool = False) -> torch.Tensor:
         """Raw logits for one batch (no cache, no counting): used by training and gradient attacks.

@@ -33,6 +33,12 @@ class PaddedDnabert2(torch.nn.Module):
         self.config = model.config
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> SequenceClassifierOutput:
+        return SequenceClassifierOutput(logits=self.logits_and_states(input_ids, attention_mask)[0])
+
+    def logits_and_states(self, input_ids: torch.Tensor,
+                          attention_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The logits, and the encoder's last hidden states [n, T, d] they are pooled from (TextFooler's
+        similarity filter reads them: forward.logits_and_last_hidden_states)."""
         bert = self.model.bert
         n, length = input_ids.shape
         if attention_mask is None:
@@ -48,8 +54,8 @@ class PaddedDnabert2(torch.nn.Module):
             bias = bias.to(q.dtype)  # cast once, at the first layer (bf16 under autocast); a no-op after
             context = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
             states = layer.mlp(attention.output(context.transpose(1, 2).reshape(n * length, width), states))
-        pooled = bert.pooler(states.reshape(n, length, width))
-        return SequenceClassifierOutput(logits=self.model.classifier(self.model.dropout(pooled)))
+        states = states.reshape(n, length, width)
+        return self.model.classifier(self.model.dropout(bert.pooler(states))), states
 
     @staticmethod
     def _bias(encoder: torch.nn.Module, attention_mask: torch.Tensor, length: int) -> torch.Tensor:
