@@ -10,7 +10,8 @@ Per victim (benchmarks/victims.py: random weights, real architectures and sizes)
     `auto`, on the same `--n` sequences, against that best. A run's time is split by the spans the
     victim and the engine mark themselves (genoarmory/observe.py: tokenise and launch, wait for the GPU,
     float32 passes, masked-LM set-up, filters, self-checks, records); nothing is patched. `--profile`
-    adds a short extra run (the first attack, 64 sequences) under torch.profiler (DIR/profile_<victim>_<nt>nt.txt), whose
+    adds a short extra run of each attack (`--profile-n` sequences) under torch.profiler
+    (DIR/profile_<victim>_<nt>nt_<attack>.txt, with its device-busy fraction in the JSON), whose
     `genoarmory.*` rows are the same spans. HyenaDNA is attacked with `random` and TextFooler at
     `--hyena-lengths` (no MLM: BERT-Attack would need one from another family).
 
@@ -163,17 +164,19 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
                 (args.out / f"attack_{name}.json").write_text(json.dumps(out, indent=1))
                 print(json.dumps({k: v for k, v in r.items() if k not in ("success_by_id", "time_split")}),
                       flush=True)
-        if args.profile:  # a short extra run under torch.profiler (its overhead stays out of the rows above)
-            attack, parallel = runs[0]
+        # a short extra run per attack under torch.profiler (its overhead stays out of the rows above)
+        for attack, parallel in runs if args.profile else ():
             set_compile(bench, compiled, query_model, args.compile[-1])
             cfg = V.compose_attack(bench, [f"attack={attack}"], device, work / "cache", mlm=attack == "bertattack")
             label = f"{name}_{nt}nt_{attack}_compile-{args.compile[-1]}_profiled"
             try:
-                out["profiled_run"] = run_one(bench.victim, cfg, examples[:64], parallel, label,
-                                              args.out / f"profile_{name}_{nt}nt.txt")
-                out["profiled_run"].pop("success_by_id")
+                row = run_one(bench.victim, cfg, examples[:args.profile_n], parallel, label,
+                              args.out / f"profile_{name}_{nt}nt_{attack}.txt")
+                row.pop("success_by_id")
             except Exception as err:
-                out["profiled_run"] = {"error": f"{type(err).__name__}: {str(err)[:300]}"}
+                row = {"error": f"{type(err).__name__}: {str(err)[:300]}"}
+            out.setdefault("profiled_runs", []).append(row)
+            print(json.dumps({k: v for k, v in row.items() if k != "time_split"}), flush=True)
             (args.out / f"attack_{name}.json").write_text(json.dumps(out, indent=1))
     return out
 
@@ -198,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-graphs", dest="graphs", action="store_false", help="skip the CUDA-graphs ceiling")
     p.add_argument("--no-compiled-ceiling", dest="compiled_ceiling", action="store_false",
                    help="skip the torch.compile ceiling (NT's first compile takes minutes); the row says so")
-    p.add_argument("--profile", action="store_true")
+    p.add_argument("--profile", action="store_true", help="also run each attack under torch.profiler")
+    p.add_argument("--profile-n", type=int, default=64, help="sequences per profiled run")
     p.add_argument("--own-query", action="store_true",
                    help="also run each attack (compile off) through the model's own forward where the product's "
                         "bf16 queries take another path (DNABERT-2: families.query_module)")
