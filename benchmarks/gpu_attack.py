@@ -11,7 +11,8 @@ Per victim (benchmarks/victims.py: random weights, real architectures and sizes)
     victim and the engine mark themselves (genoarmory/observe.py: tokenise and launch, wait for the GPU,
     float32 passes, masked-LM set-up, filters, self-checks, records); nothing is patched. `--profile`
     adds a short extra run of each attack (`--profile-n` sequences) under torch.profiler
-    (DIR/profile_<victim>_<nt>nt_<attack>.txt, with its device-busy fraction in the JSON), whose
+    (DIR/profile_<victim>_<nt>nt_<attack>.txt; in the JSON its device-busy fraction and, from gpu_gaps.py,
+    the GPU's idle time by what the host was doing meanwhile), whose
     `genoarmory.*` rows are the same spans. HyenaDNA is attacked with `random` and TextFooler at
     `--hyena-lengths` (no MLM: BERT-Attack would need one from another family).
 
@@ -36,6 +37,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import victims as V  # noqa: E402
 from gpu_ceiling import ceiling, triton_check  # noqa: E402
+from gpu_gaps import device_gaps  # noqa: E402
 
 from genoarmory.attacks.engine import resolve_parallel, run_attack  # noqa: E402
 from genoarmory.attacks.recipes import build_attack  # noqa: E402
@@ -77,12 +79,13 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
         victim.observer = None
         if profiler is not None:
             profiler.__exit__(None, None, None)
-    busy = None
+    busy = gaps = None
     if profiler is not None:
         averages = profiler.key_averages()
         kernels = [e for e in averages if str(getattr(e, "device_type", "")).endswith("CUDA")]
         device_us = sum(getattr(e, "self_device_time_total", 0) for e in kernels)
         busy = round(device_us / 1e6 / m["seconds"], 3) if victim.device.type == "cuda" else None
+        gaps = device_gaps(profiler.events()) if victim.device.type == "cuda" else None
         sort = "self_cuda_time_total" if victim.device.type == "cuda" else "self_cpu_time_total"
         profile.write_text(f"{label}: {len(examples)} sequences\n\nby device time\n"
                            + averages.table(sort_by=sort, row_limit=30)
@@ -103,6 +106,7 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
         "float32_sequences": timings.counts.get("victim.exact", 0),
         "peak_gpu_gib": m["peak_gpu_gib"], "time_split": split,
         "search_engine_python_s": round(seconds - inside, 3), "gpu_busy_fraction": busy,
+        **({"device_gaps": gaps} if gaps is not None else {}),
         "parallel": resolve_parallel(parallel, victim), "final_victim_batch": victim.batch_size,
         "success_by_id": {r.id: r.status is Status.SUCCESS for r in records},
     }
