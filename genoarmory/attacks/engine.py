@@ -8,7 +8,9 @@ per-example set-up (`prepare_many`) gets the examples about to start in one call
 for its candidate filter (`FilterRequest`: answered for all searches of a lane at once, through the
 filter's `many` when it has one) or for a float32 confirmation of a success (`Confirm`, on victims whose
 queries run in bf16: queued beside the lane's scores). Records are written in
-example order, fsynced one by one, so a killed run resumes exactly where it stopped (finished ids are skipped).
+example order, fsynced per engine step: the records that became ready in one step go in one
+`RecordWriter.extend` (one write, one fsync per batch), so a killed run loses at most the records not yet
+fsynced (those in flight) and resumes exactly where it stopped (finished ids are skipped).
 Every success is self-checked: re-scored by a fresh forward pass with the cache bypassed (float32 where
 queries run in bf16, as the success was decided), and rebuilt
 from the original through its edit list; a mismatch is an error, never a silent record.
@@ -288,14 +290,17 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
             lane.active = _answer_scores(lane, finished)
             settle(lane, finished)
             show()
+            ready = []  # the records now next in example order: one write and one fsync for all of them
             while next_write in done:
-                record = done.pop(next_write)
-                with span(observer, "engine.records", 1):
-                    writer.append(record)
+                ready.append(done.pop(next_write))
                 next_write += 1
-                attacked += record.attacked
-                wins += record.succeeded
-                bar.update(1)
+            if ready:
+                with span(observer, "engine.records", len(ready)):
+                    writer.extend(ready)
+                for record in ready:
+                    attacked += record.attacked
+                    wins += record.succeeded
+                bar.update(len(ready))
     show(force=True)
     bar.close()
     return writer.records

@@ -1,9 +1,12 @@
 """records.jsonl: append-only, fsynced, resumable, and checked line by line when read back.
 
-A record is written as one complete line, flushed and fsynced before the next example is recorded, so a
-run killed at any point loses at most the examples in flight. On resume:
-- a last line with no line end is a torn write (the kill hit mid-write): dropped with a warning, and the
-  file is cut back to its last complete record;
+Records are written as complete lines, a batch at a time (`RecordWriter.extend`: the attack engine's
+records that became ready in one step): the batch's lines in one write, then one flush and one fsync
+before the engine goes on, so a run killed at any point loses at most the examples in flight (those not
+yet fsynced). On resume:
+- a last line with no line end is a torn write (the kill hit mid-write, possibly mid-batch): dropped with
+  a warning, and the file is cut back to its last complete record; the batch's complete lines before it
+  are kept like any other;
 - any other bad line — not JSON, not a valid `AttackRecord`, a duplicated id, another configuration's
   hash, an id outside the selected examples, a line over `MAX_LINE_BYTES` — stops with a one-line error
   naming the file and line. Nothing is dropped silently.
@@ -114,29 +117,68 @@ class RecordWriter:
                 if good_end < self.path.stat().st_size:
                     os.truncate(self.path, good_end)
             self._file = open(self.path, "ab")
+            self._end = os.fstat(self._file.fileno()).st_size  # where the next batch starts
         except OSError as err:
             raise UserError(f"cannot write records ({err.strerror})", str(self.path)) from None
         self.done = {r.id for r in self.records}
 
     def append(self, record: AttackRecord) -> None:
-        if record.id in self.done:
-            raise ValueError(f"record {record.id} written twice")
-        line = (json.dumps(record.to_json(), separators=(",", ":")) + "\n").encode()
+        self.extend([record])
+
+    def extend(self, records: Iterable[AttackRecord]) -> None:
+        """Write `records` in order: their lines in ONE write, then one flush and one fsync (the same bytes
+        as appending them one by one; none given: nothing written, no fsync). An id already done, or
+        repeated among them, is a ValueError before anything is written. On OSError a UserError says how
+        many records are intact (those before the batch, plus, when the write itself failed, the batch's
+        lines that reached the file whole), and neither `records` nor `done` takes any of the batch; the
+        file may then end in a torn line, which the next open drops."""
+        records = list(records)
+        ids: set[str] = set()
+        for record in records:
+            if record.id in self.done or record.id in ids:
+                raise ValueError(f"record {record.id} written twice")
+            ids.add(record.id)
+        if not records:
+            return
+        lines = [(json.dumps(r.to_json(), separators=(",", ":")) + "\n").encode() for r in records]
+        data = b"".join(lines)
+        written = False
         try:
-            self._file.write(line)
+            self._file.write(data)
             self._file.flush()
+            written = True
             os.fsync(self._file.fileno())
         except OSError as err:
-            raise UserError(f"cannot append record {record.id} ({err.strerror}); "
-                            f"{len(self.records)} earlier records are intact — rerun to resume", str(self.path)) from None
-        self.records.append(record)
-        self.done.add(record.id)
+            # a failed fsync may have lost what it was syncing: only the records before the batch count then
+            intact = len(self.records) if written else self._intact(lines)
+            what = f"record {records[0].id}" if len(records) == 1 else \
+                f"{len(records)} records from {records[0].id}"
+            raise UserError(f"cannot append {what} ({err.strerror}); {intact} earlier records are intact — "
+                            f"rerun to resume", str(self.path)) from None
+        self._end += len(data)
+        self.records.extend(records)
+        self.done.update(ids)
+
+    def _intact(self, lines: list[bytes]) -> int:
+        """After a failed batch: the records before it plus its lines that are whole in the file (a full
+        disk takes the bytes that fit, so the batch's first lines may be there; resume keeps them)."""
+        intact = len(self.records)
+        try:
+            written = os.fstat(self._file.fileno()).st_size - self._end
+        except OSError:
+            return intact
+        for line in lines:
+            written -= len(line)
+            if written < 0:
+                break
+            intact += 1
+        return intact
 
     def close(self) -> None:
         try:
             self._file.close()
         except OSError:
-            # Only after a failed append (every good one was flushed and fsynced): on a full disk the
+            # Only after a failed append/extend (every good batch was flushed and fsynced): on a full disk the
             # buffer still holds the bytes that did not fit, and close() retries them. That failure was
             # already reported as a UserError; raising again here would replace it with a traceback.
             pass
