@@ -2,7 +2,7 @@
 
 The one place that turns KeyboardInterrupt into that line, so every command (attack, train, defend,
 genoadv, merge, leaderboard, read, ...) behaves the same. It is safe to rerun: records are appended
-and fsynced one by one (results/jsonl.py), every other result is written atomically or staged and
+and fsynced as each engine step finishes them (results/jsonl.py), every other result is written atomically or staged and
 renamed (results/files.py), and the run-folder lock dies with the process; so an interrupted command
 resumes (attack, defend) or starts over (the others) when run again.
 """
