@@ -8,8 +8,7 @@ observer and no profiler a span costs a few microseconds.
 
 Span names: `victim.launch` (tokenise and queue a request's forward passes; count: sequences),
 `victim.exact` (the same for a float32 pass; count: sequences), `victim.wait` (wait for the device's
-probabilities), `engine.prepare` (a transformation's per-example set-up, BERT-Attack's masked LM; on CUDA only its
-hand-over to the masked LM's own thread), `engine.mlm_wait` (a search waiting for that set-up),
+probabilities), `engine.prepare` (a transformation's per-example set-up, BERT-Attack's masked LM),
 `engine.filter` (candidate filters, with the search steps they answer), `engine.records` (writing and
 fsyncing records). Spans do not nest, so their seconds add up; what is left of a run's time is the
 searches' and the engine's own Python. On CUDA the victim's launcher thread marks `launcher.launch` and

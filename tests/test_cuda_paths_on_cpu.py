@@ -4,8 +4,6 @@ once, and `parallel: auto`. (Their speed is measured in benchmarks/gpu_attack.py
 
 import copy
 import dataclasses
-import threading
-import time
 import zlib
 from types import SimpleNamespace
 
@@ -203,58 +201,6 @@ def test_batched_masked_lm_gives_the_same_tables(setup):
     assert not mlm._ready
     for a, b in zip(single, batched):
         assert a.spans == b.spans and a.replacements == b.replacements
-
-
-class GatedMLM(torch.nn.Module):
-    """The masked LM, held at a gate until released, recording whether two passes ever overlap."""
-
-    def __init__(self, mlm):
-        super().__init__()
-        self.mlm, self.gate, self.inside, self.overlapped = mlm, threading.Event(), 0, False
-        self.lock = threading.Lock()
-
-    def forward(self, **inputs):
-        with self.lock:
-            self.inside += 1
-            self.overlapped |= self.inside > 1
-        try:
-            self.gate.wait(30)
-            time.sleep(0.01)  # room for another thread to come in, if anything let it
-            return self.mlm(**inputs)
-        finally:
-            with self.lock:
-                self.inside -= 1
-
-
-def test_masked_lm_set_up_is_queued_and_waited_for_with_the_same_tables(setup):
-    """On CUDA `prepare_many` only queues the chunks' passes on the masked LM's thread and returns; `prepare`
-    waits for its chunk and gets the table the synchronous pass gives; insertion passes on the calling thread
-    never run the masked LM beside that thread; an error there reaches `prepare`."""
-    cfg, victim, examples = setup
-    spec = build_attack(victim, compose(["dataset.limit=12", "attack=bertattack", "attack.edits=all"]))
-    mlm = spec.transformation
-    seqs = [e.sequence for e in examples]
-    single = [mlm.prepare(s, None) for s in seqs]
-    own = mlm.mlm
-    gated = GatedMLM(own)
-    mlm.mlm, mlm.batched, mlm.chunk = gated, True, 5
-    try:
-        started = time.perf_counter()
-        mlm.prepare_many(seqs)
-        assert time.perf_counter() - started < 5 and not any(f.done() for f, _ in mlm._ready.values())
-        threading.Timer(0.3, gated.gate.set).start()
-        queued = [mlm.prepare(s, None) for s in seqs]  # each also runs its insertion pass here
-        assert not gated.overlapped
-        gated.gate.clear()
-        gated.mlm = None  # the next pass fails on the masked LM's thread
-        threading.Timer(0.1, gated.gate.set).start()
-        mlm.prepare_many(["ACGT" * 20])
-        with pytest.raises(TypeError):
-            mlm.prepare("ACGT" * 20, None)
-    finally:
-        mlm.mlm, mlm.batched = own, False
-    for a, b in zip(single, queued):
-        assert (a.spans, a.replacements, a.insertions) == (b.spans, b.replacements, b.insertions)
 
 
 def test_parallel_auto_is_512_on_cuda_and_32_elsewhere(setup):

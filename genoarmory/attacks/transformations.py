@@ -12,9 +12,7 @@ masked LM (a token deleted, or one the MLM proposes for a mask inserted before a
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -23,7 +21,6 @@ import torch
 from genoarmory.errors import UserError
 from genoarmory.models.encoding import SequenceEncoder
 from genoarmory.models.victim import CudaInference
-from genoarmory.observe import span
 from genoarmory.sequence import BASES, Edit, other_bases
 
 Span = tuple[int, int]
@@ -128,17 +125,10 @@ class MLMProposals:
     On CUDA the engine's `prepare_many` runs that pass for the examples about to start, `chunk` at a time
     (measured 1.8-2.8x faster BERT-Attack on an H200: benchmarks/RESULTS.md); elsewhere each example gets
     its own pass, so CPU records never depend on which examples ran together. With insertions, each example
-    also gets one pass over its copies with a mask inserted before each token (`_insertions`).
-
-    `prepare_many` only queues those passes, on a thread of its own, and returns: a search needs its table
-    only after it has scored the original and ranked its tokens, so the victim's first queries run while the
-    tables are made (on an H200 the set-up of 512 examples took 0.57-0.68 s before NT v2's first query,
-    RESULTS.md run 9). `prepare` waits for its example's chunk (span `engine.mlm_wait`). The tables are the
-    ones the same chunks give when made at once; one lock keeps the thread and `_insertions` from running
-    the masked LM at the same time (models may cache tensors in a forward, ESM's rotary tables)."""
+    also gets one pass over its copies with a mask inserted before each token (`_insertions`)."""
 
     def __init__(self, mlm: torch.nn.Module, encoder: SequenceEncoder, k: int, device: torch.device,
-                 chunk: int = 64, kinds=SUBSTITUTION, observed_by=None):
+                 chunk: int = 64, kinds=SUBSTITUTION):
         self.mlm, self.encoder, self.k, self.device = mlm.to(device).eval(), encoder, int(k), torch.device(device)
         self.kinds = tuple(kinds)
         if "insertion" in self.kinds and encoder.tokenizer.mask_token_id is None:
@@ -154,43 +144,29 @@ class MLMProposals:
             if t:
                 self._text_key.setdefault(t, i)
         self._key = np.array([self._text_key[t] if t else -2 for t in dna])
-        # prepared ahead, taken by `prepare`: sequence -> (its chunk's tables in flight, its row there)
-        self._ready: OrderedDict[str, tuple[Future, int]] = OrderedDict()
-        self._worker: ThreadPoolExecutor | None = None  # prepare_many's thread, started at first use
-        self._lock = threading.Lock()  # one masked-LM pass at a time (class note)
-        self.observed_by = observed_by  # whose `observer` times the waits (the victim's: observe.py)
+        self._ready: OrderedDict[str, _TokenTable] = OrderedDict()  # prepared ahead, taken by `prepare`
 
     def prepare_many(self, originals: list[str]) -> None:
         if not self.batched:
             return
         todo = [s for s in dict.fromkeys(originals) if s not in self._ready]
-        if todo and self._worker is None:
-            self._worker = ThreadPoolExecutor(1, thread_name_prefix="genoarmory-mlm")
         for i in range(0, len(todo), self.chunk):
             part = todo[i:i + self.chunk]
-            tables = self._worker.submit(self._tables, part)
-            for row, seq in enumerate(part):
-                self._ready[seq] = (tables, row)
+            for seq, top in zip(part, self._top_tokens(part)):
+                self._ready[seq] = self._table(seq, top)
         while len(self._ready) > TABLES_KEPT:  # tables of examples skipped before `prepare` are never taken
             self._ready.popitem(last=False)
 
-    def _tables(self, originals: list[str]) -> list[_TokenTable]:
-        return [self._table(seq, top) for seq, top in zip(originals, self._top_tokens(originals))]
-
     def prepare(self, original, rng):
-        ahead = self._ready.pop(original, None)
-        if ahead is not None:
-            with span(getattr(self.observed_by, "observer", None), "engine.mlm_wait"):
-                table = ahead[0].result()[ahead[1]]
-        else:
-            table = self._table(original, self._top_tokens([original])[0])
+        table = self._ready.pop(original, None)
+        table = table if table is not None else self._table(original, self._top_tokens([original])[0])
         if self.kinds != SUBSTITUTION:
             table = _TokenTable(table.spans, table.replacements, self._insertions(original, table.spans), self.kinds)
         return table
 
     def _logits(self, inputs: dict) -> torch.Tensor:
         """The MLM's logits; on CUDA in bf16, as the victim's queries: the MLM only proposes candidates."""
-        with self._lock, CudaInference() if self.device.type == "cuda" else contextlib.nullcontext():
+        with CudaInference() if self.device.type == "cuda" else contextlib.nullcontext():
             return self.mlm(**inputs).logits.float()
 
     @torch.inference_mode()

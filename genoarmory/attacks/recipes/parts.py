@@ -30,7 +30,7 @@ def mlm_proposals(victim, cfg, k: int) -> MLMProposals:
 
     tokenization = cfg.attack.get("mlm_tokenization") or victim.encoder.tokenization
     mlm, encoder = load_mlm(mlm_folder(victim, cfg), cfg, tokenization)
-    return MLMProposals(mlm, encoder, k, victim.device, kinds=edit_kinds(cfg), observed_by=victim)
+    return MLMProposals(mlm, encoder, k, victim.device, kinds=edit_kinds(cfg))
 
 
 def embedding_neighbours(victim, cfg, neighbours: int, min_cos_sim: float) -> EmbeddingNeighbours:
