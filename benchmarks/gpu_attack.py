@@ -63,7 +63,10 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
         from torch.profiler import ProfilerActivity
 
         acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if victim.device.type == "cuda" else [])
-        profiler = torch.profiler.profile(activities=acts)
+        # every thread's spans: by default only the starting thread's are recorded, so the launcher thread's
+        # and the masked LM's work was missing from profiles before run 10b
+        config = torch._C._profiler._ExperimentalConfig(profile_all_threads=True)
+        profiler = torch.profiler.profile(activities=acts, experimental_config=config)
         profiler.__enter__()
     try:
         with tempfile.TemporaryDirectory() as tmp, RecordWriter(Path(tmp)) as writer, V.measured(victim) as m:

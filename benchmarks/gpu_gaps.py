@@ -66,9 +66,12 @@ def device_gaps(events, top: int = 8) -> dict:
             inside = [e for e in caller if e.time_range.start <= mid < e.time_range.end]
             # innermost: the latest-starting span that holds this moment
             where = max(inside, key=lambda e: e.time_range.start).name[len(PREFIX):] if inside else "(searches)"
+            if not launcher:  # a CPU victim, or a profile of the calling thread only: say nothing of it
+                idle[where] += (b - a) / 1e6
+                continue
             launching = any(s <= mid < t for s, t in launcher)
             idle[f"{where}, {'launching' if launching else 'idle launcher'}"] += (b - a) / 1e6
     ranked = sorted(idle.items(), key=lambda kv: -kv[1])
     return {"window_s": round((end - start) / 1e6, 3), "busy_fraction": round(busy_s / (end - start), 3),
-            "idle_s": round(sum(idle.values()), 3),
+            "idle_s": round(sum(idle.values()), 3), "launcher_spans": len(launcher),
             "idle_by_host_state": {k: round(v, 3) for k, v in ranked[:top]}}

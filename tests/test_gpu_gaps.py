@@ -46,5 +46,11 @@ def test_idle_time_is_split_by_the_callers_span_and_the_launchers_state():
     assert out["idle_s"] == pytest.approx(0.045)
 
 
+def test_without_launcher_spans_the_launchers_state_is_not_guessed():
+    events = [event("genoarmory.victim.wait", 0, 10), kernel(5, 10)]
+    out = gpu_gaps.device_gaps(events)
+    assert out["idle_by_host_state"] == pytest.approx({"victim.wait": 0.005}) and out["launcher_spans"] == 0
+
+
 def test_no_device_activity_says_so():
     assert gpu_gaps.device_gaps([event("genoarmory.victim.wait", 0, 1)])["busy_fraction"] is None
