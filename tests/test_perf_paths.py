@@ -5,7 +5,6 @@ string substitution. (Speed itself is measured in benchmarks/, never here.)"""
 import dataclasses
 import itertools
 import random
-import threading
 
 import numpy as np
 import pytest
@@ -18,7 +17,6 @@ from genoarmory.attacks.recipes import build_attack
 from genoarmory.attacks.search import substitute
 from genoarmory.models.encoding import SequenceEncoder
 from genoarmory.models.tiny_tokenizers import build_tiny_tokenizer
-from genoarmory.models.victim import Victim
 from genoarmory.results import RecordWriter
 from genoarmory.sequence import apply_edits
 
@@ -143,47 +141,6 @@ def test_launcher_thread_changes_no_record(tmp_path, setup, attack):
     finally:
         type(victim)._launch = launch
         victim.launch_thread, victim.observer = False, None
-
-
-def test_compiled_filter_pass_runs_on_the_launcher_thread_and_its_failure_spares_the_queries(setup):
-    """Under regional compilation the filter's query pass (Victim.logits_and_states) runs on the launcher thread,
-    beside the other compiled calls (torch.compile's tracing flag is process-wide); the same logits and states
-    as the eager twin; when that path fails, it runs eagerly and the compiled queries go on."""
-    from genoarmory.models.compiled import CompiledForward
-
-    _, victim, examples = setup
-    threads = []
-
-    class Passing(torch.nn.Module):  # stands in for torch.compile's wrapper, noting the thread it runs on
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, *args, **kwargs):
-            threads.append(threading.current_thread().name)
-            return self.inner(*args, **kwargs)
-
-    seqs = [e.sequence for e in examples[:5]]
-    eager = victim.logits_and_states(seqs)
-    v = Victim(victim.model, victim.encoder, victim.name, "cpu", info=victim.info)
-    v.compiled = CompiledForward(v.query_model, v.encoder, True, compiler=Passing, regional=True)
-    v.launch_thread = True
-    try:
-        logits, states, batch = v.logits_and_states(seqs)
-        assert threads and all(t.startswith("genoarmory-launch") for t in threads)
-        real = batch["attention_mask"].bool()
-        torch.testing.assert_close(logits, eager[0], atol=1e-5, rtol=0)
-        torch.testing.assert_close(states[real], eager[1][real], atol=1e-5, rtol=0)
-        v.compiled._states_twin = torch.nn.Identity()  # a states path that cannot run
-        with pytest.warns(UserWarning, match="its filter pass"):
-            logits, _, _ = v.logits_and_states(seqs)
-        torch.testing.assert_close(logits, eager[0], atol=1e-5, rtol=0)
-        assert v.compiled.states_failed and v.compiled.failed is None
-        threads.clear()
-        v.predict_proba(seqs, use_cache=False)
-        assert threads  # the queries still run through the compiled layers
-    finally:
-        v.launch_thread = False
 
 
 def test_substitute_equals_apply_edits():

@@ -68,7 +68,6 @@ class CompiledForward:
         self._states_twin: torch.nn.Module | None = None  # `logits_and_states`' own twin, made at first use
         self.buckets: set[int] = set()  # lengths compiled so far
         self.failed: str | None = None  # why compiling failed; from then on the model runs eagerly
-        self.states_failed: str | None = None  # the same for `logits_and_states` alone (the queries go on)
 
     def _compiled_twin(self) -> torch.nn.Module:
         """A sharing twin of the model whose repeated layers are compiled (regional compilation). The layers of
@@ -104,19 +103,17 @@ class CompiledForward:
         self.buckets.add(int(input_ids.shape[1]))
         return kwargs, width
 
-    def _compiled_or_none(self, run, failure: str = "failed"):
-        """`run()`, or None once compiling has failed (the caller then runs the model eagerly); why it failed
-        is kept in the attribute `failure` names."""
-        if getattr(self, failure) is None:
+    def _compiled_or_none(self, run):
+        """`run()`, or None once compiling has failed (the caller then runs the model eagerly)."""
+        if self.failed is None:
             try:
                 return run()
             except torch.OutOfMemoryError:
                 raise  # the victim's back-off halves the batch
             except Exception as err:  # code torch.compile cannot trace (a remote-code model's own kernels)
-                why = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
-                setattr(self, failure, why)
+                self.failed = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
                 warnings.warn(f"model.compile=auto: torch.compile failed for {type(self.model).__name__} "
-                              f"({why}); running {'its filter pass' if failure != 'failed' else 'the model'} eagerly")
+                              f"({self.failed}); running the model eagerly")
         return None
 
     def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -127,12 +124,9 @@ class CompiledForward:
     def logits_and_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None):
         """(logits, last hidden states [n, T, d] at the batch's own T) through the compiled layers, for
         TextFooler's filter (forward.logits_and_last_hidden_states). Only under regional compilation, in a twin
-        of its own (the states hook must not meet the passes through `compiled`), and on the thread that runs
-        the other compiled calls (Victim.logits_and_states): torch.compile's tracing flag is process-wide, so a
-        compiled call on one thread while another compiles fails ("FX to symbolically trace a dynamo-optimized
-        function", run 10b). None for a model compiled whole, or once this path failed: the caller runs it
-        eagerly, and a failure here never stops the compiled queries."""
-        if self.blocks is None or self.failed is not None:
+        of its own (the states hook must not meet the launcher thread's passes through `compiled`); None
+        for a model compiled whole, or once compiling failed: the caller runs it eagerly."""
+        if self.blocks is None:
             return None
         kwargs, width = self._padded(input_ids, attention_mask)
 
@@ -141,7 +135,7 @@ class CompiledForward:
                 self._states_twin = self._compiled_twin()
             return logits_and_last_hidden_states(self._states_twin, kwargs)
 
-        out = self._compiled_or_none(run, "states_failed")
+        out = self._compiled_or_none(run)
         if out is None or not width:
             return out
         logits, states = out

@@ -113,13 +113,10 @@ class Victim:
         kind = "exact" if exact else "launch"
         if not self.launch_thread:
             return self._launch_observed(fresh, exact, "victim." + kind)
-        with span(self.observer, "victim." + kind, len(fresh)):  # here only the hand-over: the work is `launcher.*`
-            return self._launcher_thread().submit(self._launch_observed, fresh, exact, LAUNCHER + kind)
-
-    def _launcher_thread(self) -> ThreadPoolExecutor:
         if self._launcher is None:
             self._launcher = ThreadPoolExecutor(1, thread_name_prefix="genoarmory-launch")
-        return self._launcher
+        with span(self.observer, "victim." + kind, len(fresh)):  # here only the hand-over: the work is `launcher.*`
+            return self._launcher.submit(self._launch_observed, fresh, exact, LAUNCHER + kind)
 
     def _launch_observed(self, fresh: list[str], exact: bool, name: str) -> "_Launched":
         with span(self.observer, name, len(fresh)):
@@ -143,26 +140,15 @@ class Victim:
         while len(self._ahead) > AHEAD_KEPT:
             self._ahead.popitem(last=False)
 
+    @torch.no_grad()
     def logits_and_states(self, sequences: list[str]) -> tuple[torch.Tensor, torch.Tensor, dict]:
         """One bf16 query pass over one batch: (logits, the encoder's last hidden states [n, T, d], the encoded
-        batch). Through the compiled layers where the victim compiles regionally (CompiledForward), on the
-        launcher thread with its other compiled calls; else eagerly here, in a twin of the query model that
-        shares its weights (compiled.sharing_twin): the hook that keeps the states
-        (forward.logits_and_last_hidden_states) never meets the launcher thread's passes."""
-        compiled = self.compiled is not None and self.compiled.blocks is not None and self.compiled.failed is None
-        if compiled and self.launch_thread:
-            return self._launcher_thread().submit(self._states_on_launcher, sequences).result()
-        return self._logits_and_states(sequences, compiled)
-
-    def _states_on_launcher(self, sequences: list[str]) -> tuple[torch.Tensor, torch.Tensor, dict]:
-        with span(self.observer, LAUNCHER + "filter", len(sequences)):
-            return self._logits_and_states(sequences, True)
-
-    @torch.no_grad()
-    def _logits_and_states(self, sequences: list[str], compiled: bool) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        batch). Through the compiled layers where the victim compiles regionally (CompiledForward), else
+        eagerly, in a twin of the query model that shares its weights (compiled.sharing_twin): the hook that
+        keeps the states (forward.logits_and_last_hidden_states) never meets the launcher thread's passes."""
         batch = self.encoder.encode(sequences, self.device)
         with self._autocast():
-            out = self.compiled.logits_and_states(**batch) if compiled else None
+            out = self.compiled.logits_and_states(**batch) if self.compiled is not None else None
             if out is None:
                 if self._filter_model is None:
                     own = getattr(self.query_model, "logits_and_states", None) is not None
