@@ -2,7 +2,6 @@
 (torch.compile itself runs on CUDA only and is measured in benchmarks/; here the padding it relies on is
 checked against the plain model, through an identity compiler.)"""
 
-import copy
 import itertools
 import warnings
 
@@ -117,55 +116,6 @@ def test_model_compile_takes_false_or_auto():
     assert compose([]).model.compile is False
     with pytest.raises(Exception, match="model.compile"):
         compose(["model.compile=yes"])
-
-
-@pytest.mark.parametrize("side", ["right", "left"])
-def test_states_through_the_compiled_layers_are_the_eager_models(tiny, side):
-    """TextFooler's filter pass through regional compilation (CompiledForward.logits_and_states): the logits
-    and, at every real token, the last hidden states of the eager model, with the bucket's padding taken off
-    on the tokenizer's side; in a twin of its own whose layers are the compiled wrappers, leaving no hook on
-    the query twin; a model compiled whole has no such path (None: the victim runs it eagerly)."""
-    from genoarmory.models.forward import last_hidden_states
-
-    model, tok, _ = tiny
-    tok = copy.deepcopy(tok)
-    tok.padding_side = side
-    enc = SequenceEncoder(tok, "kmer", 64)
-    def compiler(block):
-        return Passing(block)
-
-    class Passing(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, *args, **kwargs):
-            return self.inner(*args, **kwargs)
-
-    forward = CompiledForward(model, enc, takes_mask=True, bucket=8, compiler=compiler, regional=True)
-    seqs = random_seqs(np.random.default_rng(2), 7, 10, 40)
-    batch = enc.encode(seqs, "cpu")
-    length = batch["input_ids"].shape[1]
-    width = -(-length // 8) * 8 - length
-    assert width  # really padded to a bucket here
-    side_pad = (width, 0) if side == "left" else (0, width)  # as the tokenizer pads a longer batch
-    padded = {"input_ids": torch.nn.functional.pad(batch["input_ids"], side_pad, value=tok.pad_token_id),
-              "attention_mask": torch.nn.functional.pad(batch["attention_mask"], side_pad, value=0)}
-    with torch.no_grad():
-        logits, states = forward.logits_and_states(**batch)
-        want_logits, want_states = model(**padded).logits, last_hidden_states(model, padded)
-        if side == "right":  # right padding changes nothing at the real tokens: the unpadded batch's own pass
-            torch.testing.assert_close(want_logits, model(**batch).logits, atol=1e-5, rtol=0)
-    want_states = want_states[:, width:] if side == "left" else want_states[:, :length]
-    real = batch["attention_mask"].bool()
-    assert states.shape == want_states.shape
-    torch.testing.assert_close(logits, want_logits, atol=1e-5, rtol=0)
-    torch.testing.assert_close(states[real], want_states[real], atol=1e-5, rtol=0)
-    assert all(isinstance(layer, Passing) for layer in forward._states_twin.base_model.encoder.layer)
-    assert forward._states_twin is not forward.compiled
-    assert not any(m._forward_hooks for m in forward.compiled.modules())
-    whole = CompiledForward(model, enc, takes_mask=True, compiler=lambda m: m, regional=False)
-    assert whole.logits_and_states(**batch) is None
 
 
 def test_regional_compile_runs_the_compiled_blocks_and_leaves_the_model_as_it_was(tiny):

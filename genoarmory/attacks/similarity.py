@@ -42,9 +42,7 @@ class EncoderSimilarity:
     def __call__(self, original: str, candidates: list[str], edit_lists: list[list]) -> np.ndarray:
         return self.many([FilterRequest(self, original, candidates, edit_lists)])[0]
 
-    # no_grad, not inference_mode: the pass may run the victim's compiled layers, whose graphs the launcher
-    # thread's queries (under no_grad) compiled; another grad mode would be another compile
-    @torch.no_grad()
+    @torch.inference_mode()
     def many(self, requests) -> list[np.ndarray]:
         """One boolean mask per `FilterRequest` (candidates kept)."""
         new = [s for s in dict.fromkeys(r.original for r in requests) if s not in self._refs]

@@ -31,8 +31,6 @@ import warnings
 
 import torch
 
-from genoarmory.models.forward import logits_and_last_hidden_states
-
 BUCKET = 8  # tokens; bf16 matrix units like multiples of 8, and each bucket costs one compile
 RECOMPILE_LIMIT = 256  # compiled graphs kept per model: one per length bucket met
 REGIONAL_ABOVE = 200e6  # parameters from which the repeated block is compiled instead of the whole model
@@ -63,30 +61,25 @@ class CompiledForward:
         if regional is None:
             regional = sum(p.numel() for p in model.parameters()) >= REGIONAL_ABOVE
         self.blocks = repeated_blocks(model) if regional else None
-        self._compiler = compiler
-        self.compiled = self._compiled_twin() if self.blocks is not None else compiler(model)
-        self._states_twin: torch.nn.Module | None = None  # `logits_and_states`' own twin, made at first use
+        if self.blocks is not None:
+            twin = sharing_twin(model)
+            twin_blocks = repeated_blocks(twin)
+            for i, block in enumerate(twin_blocks):
+                twin_blocks[i] = compiler(block)
+            self.compiled = twin
+        else:
+            self.compiled = compiler(model)
         self.buckets: set[int] = set()  # lengths compiled so far
         self.failed: str | None = None  # why compiling failed; from then on the model runs eagerly
-
-    def _compiled_twin(self) -> torch.nn.Module:
-        """A sharing twin of the model whose repeated layers are compiled (regional compilation). The layers of
-        every such twin share one class, so their compiled code is the same: a second twin compiles nothing new."""
-        twin = sharing_twin(self.model)
-        twin_blocks = repeated_blocks(twin)
-        for i, block in enumerate(twin_blocks):
-            twin_blocks[i] = self._compiler(block)
-        return twin
 
     def padded_length(self, length: int) -> int:
         if not self.takes_mask:
             return length
         return min(max(length, self.max_length), -(-length // self.bucket) * self.bucket)
 
-    def _padded(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> tuple[dict, int]:
-        """The batch padded to its length bucket, marked for the compiler; and how many tokens were added."""
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         n, length = input_ids.shape
-        kwargs, width = {"input_ids": input_ids}, 0
+        kwargs = {"input_ids": input_ids}
         if self.takes_mask:
             if attention_mask is None:
                 attention_mask = torch.ones_like(input_ids)
@@ -101,45 +94,16 @@ class CompiledForward:
                 torch._dynamo.mark_dynamic(tensor, 0)
             torch._dynamo.mark_static(tensor, 1)
         self.buckets.add(int(input_ids.shape[1]))
-        return kwargs, width
-
-    def _compiled_or_none(self, run):
-        """`run()`, or None once compiling has failed (the caller then runs the model eagerly)."""
         if self.failed is None:
             try:
-                return run()
+                return self.compiled(**kwargs).logits
             except torch.OutOfMemoryError:
                 raise  # the victim's back-off halves the batch
             except Exception as err:  # code torch.compile cannot trace (a remote-code model's own kernels)
                 self.failed = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
                 warnings.warn(f"model.compile=auto: torch.compile failed for {type(self.model).__name__} "
                               f"({self.failed}); running the model eagerly")
-        return None
-
-    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        kwargs, _ = self._padded(input_ids, attention_mask)
-        logits = self._compiled_or_none(lambda: self.compiled(**kwargs).logits)
-        return logits if logits is not None else self.model(**kwargs).logits
-
-    def logits_and_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None):
-        """(logits, last hidden states [n, T, d] at the batch's own T) through the compiled layers, for
-        TextFooler's filter (forward.logits_and_last_hidden_states). Only under regional compilation, in a twin
-        of its own (the states hook must not meet the launcher thread's passes through `compiled`); None
-        for a model compiled whole, or once compiling failed: the caller runs it eagerly."""
-        if self.blocks is None:
-            return None
-        kwargs, width = self._padded(input_ids, attention_mask)
-
-        def run():
-            if self._states_twin is None:
-                self._states_twin = self._compiled_twin()
-            return logits_and_last_hidden_states(self._states_twin, kwargs)
-
-        out = self._compiled_or_none(run)
-        if out is None or not width:
-            return out
-        logits, states = out
-        return logits, states[:, width:] if self.left else states[:, :states.shape[1] - width]
+        return self.model(**kwargs).logits
 
 
 def sharing_twin(model: torch.nn.Module) -> torch.nn.Module:

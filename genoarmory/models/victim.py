@@ -142,20 +142,18 @@ class Victim:
 
     @torch.no_grad()
     def logits_and_states(self, sequences: list[str]) -> tuple[torch.Tensor, torch.Tensor, dict]:
-        """One bf16 query pass over one batch: (logits, the encoder's last hidden states [n, T, d], the encoded
-        batch). Through the compiled layers where the victim compiles regionally (CompiledForward), else
-        eagerly, in a twin of the query model that shares its weights (compiled.sharing_twin): the hook that
-        keeps the states (forward.logits_and_last_hidden_states) never meets the launcher thread's passes."""
+        """One bf16 query pass over one batch, eager: (logits, the encoder's last hidden states [n, T, d], the
+        encoded batch). It runs in a twin of the query model that shares its weights (compiled.sharing_twin),
+        so the hook that keeps the states (forward.logits_and_last_hidden_states) never meets the launcher
+        thread's passes."""
+        if self._filter_model is None:
+            own = getattr(self.query_model, "logits_and_states", None) is not None
+            self._filter_model = self.query_model if own else sharing_twin(self.query_model)
         batch = self.encoder.encode(sequences, self.device)
         with self._autocast():
-            out = self.compiled.logits_and_states(**batch) if self.compiled is not None else None
-            if out is None:
-                if self._filter_model is None:
-                    own = getattr(self.query_model, "logits_and_states", None) is not None
-                    self._filter_model = self.query_model if own else sharing_twin(self.query_model)
-                out = logits_and_last_hidden_states(self._filter_model, batch)
+            logits, states = logits_and_last_hidden_states(self._filter_model, batch)
         self._count(0, 1)
-        return (*out, batch)
+        return logits, states, batch
 
     def _remember_all(self, sequences: list[str], probs: np.ndarray) -> None:
         self._cache.update(zip(sequences, probs))
