@@ -37,7 +37,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import victims as V  # noqa: E402
 from gpu_ceiling import ceiling, triton_check  # noqa: E402
-from gpu_gaps import device_gaps  # noqa: E402
+from gpu_gaps import device_gaps, device_work  # noqa: E402
 
 from genoarmory.attacks.engine import resolve_parallel, run_attack  # noqa: E402
 from genoarmory.attacks.recipes import build_attack  # noqa: E402
@@ -85,7 +85,7 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
     busy = gaps = None
     if profiler is not None:
         averages = profiler.key_averages()
-        kernels = [e for e in averages if str(getattr(e, "device_type", "")).endswith("CUDA")]
+        kernels = [e for e in averages if device_work(e)]  # not the GPU copies of our spans (gpu_gaps.py)
         device_us = sum(getattr(e, "self_device_time_total", 0) for e in kernels)
         busy = round(device_us / 1e6 / m["seconds"], 3) if victim.device.type == "cuda" else None
         gaps = device_gaps(profiler.events()) if victim.device.type == "cuda" else None

@@ -44,11 +44,17 @@ def _cut(gap: tuple[float, float], marks: list[float]) -> list[tuple[float, floa
     return list(zip(points, points[1:]))
 
 
+def device_work(event) -> bool:
+    """A kernel, copy or memset: device-side events other than the GPU copies of record_function ranges
+    (`is_user_annotation`), which span every kernel launched inside a range, idle time between them included."""
+    return str(event.device_type).endswith("CUDA") and not getattr(event, "is_user_annotation", False)
+
+
 def device_gaps(events, top: int = 8) -> dict:
     """Busy fraction and idle seconds by host state, from a profiler's `events()` (times in µs). The window
     is from the first to the last `genoarmory.*` span (the attack itself)."""
-    device = [(e.time_range.start, e.time_range.end) for e in events if str(e.device_type).endswith("CUDA")]
-    spans = [e for e in events if e.name.startswith(PREFIX) and not str(e.device_type).endswith("CUDA")]
+    device = [(e.time_range.start, e.time_range.end) for e in events if device_work(e)]
+    spans = [e for e in events if e.name.startswith(PREFIX) and not str(e.device_type).endswith("CUDA")]  # host side
     if not device or not spans:
         return {"busy_fraction": None, "why": "no device activity or no spans recorded"}
     launcher = [(e.time_range.start, e.time_range.end) for e in spans if e.name.startswith(LAUNCHER)]

@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import gpu_gaps  # noqa: E402
 
 
-def event(name, start_ms, end_ms, thread=1, device="DeviceType.CPU"):
-    return SimpleNamespace(name=name, device_type=device, thread=thread,
+def event(name, start_ms, end_ms, thread=1, device="DeviceType.CPU", annotation=False):
+    return SimpleNamespace(name=name, device_type=device, thread=thread, is_user_annotation=annotation,
                            time_range=SimpleNamespace(start=start_ms * 1e3, end=end_ms * 1e3))
 
 
@@ -31,6 +31,8 @@ def test_idle_time_is_split_by_the_callers_span_and_the_launchers_state():
         event("genoarmory.engine.records", 90, 100),
         event("aten::mm", 41, 42),                           # not a span: ignored
         kernel(10, 30), kernel(20, 40), kernel(70, 90), kernel(95, 130),  # last kernel outlives the window
+        # the GPU's copy of a span covers its kernels and the idle time between them: not device work
+        event("genoarmory.launcher.launch", 10, 90, thread=0, device="DeviceType.CUDA", annotation=True),
     ]
     out = gpu_gaps.device_gaps(events)
     assert out["window_s"] == pytest.approx(0.1)
