@@ -33,7 +33,12 @@ def last_hidden_states(model: torch.nn.Module, batch: dict) -> torch.Tensor:
     """[n, T, d]: the last hidden states of a classifier's encoder (`model.base_model`). DNABERT-2's
     `BertModel` returns a tuple (states, pooled) and HyenaDNA's takes no attention mask."""
     base = model.base_model
-    out = base(**accepted_inputs(base, batch))
+    return _states_of(base(**accepted_inputs(base, batch)))
+
+
+def _states_of(out) -> torch.Tensor:
+    """The last hidden states in what an encoder returns: a tensor, an output with `last_hidden_state`, or a
+    tuple whose first item they are (DNABERT-2's BertModel)."""
     if torch.is_tensor(out):
         return out
     states = getattr(out, "last_hidden_state", None)
@@ -44,8 +49,8 @@ def logits_and_last_hidden_states(model: torch.nn.Module, batch: dict) -> tuple[
     """One pass of a classifier: its logits and the last hidden states `last_hidden_states` gives ([n, T, d]).
     A module may compute both itself (`logits_and_states`: DNABERT-2's padded query path); otherwise a forward
     hook on `model.base_model` keeps what the encoder returned on its way to the head. The hook is added and
-    removed around the call, so no other thread may run `model` meanwhile (Victim.scoring_filter_model: a
-    twin of the query model that only the calling thread runs)."""
+    removed around the call, so no other thread may run `model` meanwhile (Victim.logits_and_states runs a
+    twin of the query model that the launcher thread never runs)."""
     own = getattr(model, "logits_and_states", None)
     if own is not None:
         return own(**accepted_inputs(model, batch))
@@ -57,11 +62,7 @@ def logits_and_last_hidden_states(model: torch.nn.Module, batch: dict) -> tuple[
         handle.remove()
     if len(kept) != 1:
         raise RuntimeError(f"{type(model).__name__}: its encoder ran {len(kept)} times in one forward pass")
-    out = kept[0]
-    if torch.is_tensor(out):
-        return logits, out
-    states = getattr(out, "last_hidden_state", None)
-    return logits, states if states is not None else out[0]
+    return logits, _states_of(kept[0])
 
 
 def embedding_path(model: torch.nn.Module) -> str:
