@@ -22,7 +22,7 @@ from conftest import SHARED, run_cli
 from genoarmory.errors import UserError
 from genoarmory.models.encoding import SequenceEncoder
 from genoarmory.models.families import DNABERT2, HYENADNA, family_of
-from genoarmory.models.forward import embedding_path, forward_from_embeddings
+from genoarmory.models.forward import accepted_inputs, embedding_path, forward_from_embeddings
 from genoarmory.models.load import load_classifier
 from genoarmory.models.victim import Victim
 
@@ -158,6 +158,24 @@ def test_embeddings_reach_the_model_through_a_hook_equal_to_the_plain_forward(ba
     delta = torch.zeros_like(embeds, requires_grad=True)
     forward_from_embeddings(model, embeds.detach() + delta, ids, mask).sum().backward()
     assert delta.grad is not None and delta.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", ["dnabert2", "hyenadna-small"])
+def test_one_pass_gives_the_logits_and_the_states_of_two(base, name):
+    """TextFooler's filter pass on bf16 victims (forward.logits_and_last_hidden_states, through a hook on the
+    own code's base model): the classifier's logits and its encoder's last hidden states, as the two separate
+    passes give them, and no hook left behind."""
+    from genoarmory.models.forward import last_hidden_states, logits_and_last_hidden_states
+
+    victim = victim_of(base(name))
+    model, batch = victim.model, victim.encoder.encode(SEQS)
+    with torch.no_grad():
+        logits, states = logits_and_last_hidden_states(model, batch)
+        want = model(**accepted_inputs(model, batch)).logits
+        want_states = last_hidden_states(model, batch)
+    torch.testing.assert_close(logits, want, atol=1e-6, rtol=0)
+    torch.testing.assert_close(states, want_states, atol=1e-6, rtol=0)
+    assert not any(m._forward_hooks for m in model.modules())
 
 
 def test_dnabert2_alibi_grows_for_inputs_longer_than_it_was_built_for(base):
