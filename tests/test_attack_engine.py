@@ -122,3 +122,41 @@ def test_metrics_definitions():
     assert m["asr"] == 2 / 3  # successes over originally-correct examples
     assert m["average_queries"] == 30.0  # over attacked examples, successes and failures
     assert m["perturbation_rate"] == 0.02 and m["average_edits"] == 2.0
+
+
+def test_the_heap_alive_at_the_start_is_frozen_for_the_attack_only(tmp_path, default_setup):
+    """engine.frozen_heap: during the attack the objects alive at its start are out of the collector's walks
+    (gc.freeze), afterwards back; the same records either way; a heap frozen by the caller stays frozen, and
+    an error inside still unfreezes."""
+    import gc
+
+    from genoarmory.attacks import engine
+
+    cfg, _, victim, examples = default_setup
+    spec = build_attack(victim, compose(["dataset.limit=6", "attack=random"]))
+    seen = []
+    spec.annotators.append(lambda records: seen.append(gc.get_freeze_count()))
+    out = []
+    for freeze in (True, False):
+        engine.FREEZE_HEAP = freeze
+        seen.clear()
+        try:
+            with RecordWriter(tmp_path / str(freeze)) as writer:
+                records = run_attack(spec, victim, examples[:6], writer, 0, "t", 4, False)
+        finally:
+            engine.FREEZE_HEAP = True
+        out.append([{k: v for k, v in r.to_json().items() if k != "seconds"} for r in records])
+        assert seen and (min(seen) > 0) == freeze and gc.get_freeze_count() == 0
+    assert out[0] == out[1]
+    gc.freeze()  # the caller's own
+    try:
+        before = gc.get_freeze_count()
+        with engine.frozen_heap():
+            assert gc.get_freeze_count() == before
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
+    with pytest.raises(RuntimeError):
+        with engine.frozen_heap():
+            raise RuntimeError("boom")
+    assert gc.get_freeze_count() == 0

@@ -18,6 +18,8 @@ from the original through its edit list; a mismatch is an error, never a silent 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ class SelfCheckError(RuntimeError):
 
 
 CONFIRM_BATCH = 16  # float32 confirmations sent together (see `_launch`)
+FREEZE_HEAP = True  # `frozen_heap` around the attack loop (benchmarks/host_cost.py turns it off to compare)
 CONFIRM_WAIT = 4  # lane steps a confirmation may wait for others
 
 
@@ -208,6 +211,24 @@ def _launch(victim, lane: _Lane) -> None:
             a.held += 1
 
 
+@contextlib.contextmanager
+def frozen_heap():
+    """The objects alive when an attack starts (models, tokenizers, compiled code, data) kept out of Python's
+    garbage collections until it ends (`gc.freeze`): they live for the whole attack anyway, and the searches
+    allocate fast enough to trigger full collections that walk all of them with the GIL held. One such
+    collection doubled the host's time per query (benchmarks/host_cost.py: 22 against 10.6 µs on the
+    embedded default). Objects made during the attack are collected as usual; at the end the frozen ones
+    go back to the oldest generation. A heap someone else froze is left as it is."""
+    if not FREEZE_HEAP or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: RecordWriter, seed: int,
                config_hash: str, parallel: int | str = "auto", show_progress: bool = True,
                search_fn: Callable = greedy_search, lanes: int | None = None) -> list[AttackRecord]:
@@ -279,28 +300,29 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
             annotate(made)
         _launch(victim, lane)
 
-    lanes_ = [_Lane(size) for size in lane_sizes(parallel, victim, lanes)]
-    for lane in lanes_:
-        settle(lane, [])
-    while next_write < len(queue):
+    with frozen_heap():  # the long-lived objects out of the collector's walks (its note)
+        lanes_ = [_Lane(size) for size in lane_sizes(parallel, victim, lanes)]
         for lane in lanes_:
-            if lane.pending is None:
-                continue
-            finished: list = []
-            lane.active = _answer_scores(lane, finished)
-            settle(lane, finished)
-            show()
-            ready = []  # the records now next in example order: one write and one fsync for all of them
-            while next_write in done:
-                ready.append(done.pop(next_write))
-                next_write += 1
-            if ready:
-                with span(observer, "engine.records", len(ready)):
-                    writer.extend(ready)
-                for record in ready:
-                    attacked += record.attacked
-                    wins += record.succeeded
-                bar.update(len(ready))
+            settle(lane, [])
+        while next_write < len(queue):
+            for lane in lanes_:
+                if lane.pending is None:
+                    continue
+                finished: list = []
+                lane.active = _answer_scores(lane, finished)
+                settle(lane, finished)
+                show()
+                ready = []  # the records now next in example order: one write and one fsync for all of them
+                while next_write in done:
+                    ready.append(done.pop(next_write))
+                    next_write += 1
+                if ready:
+                    with span(observer, "engine.records", len(ready)):
+                        writer.extend(ready)
+                    for record in ready:
+                        attacked += record.attacked
+                        wins += record.succeeded
+                    bar.update(len(ready))
     show(force=True)
     bar.close()
     return writer.records

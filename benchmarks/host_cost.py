@@ -1,0 +1,91 @@
+"""The host's own cost per query: the searches' and the engine's Python, with a victim whose scores cost ~nothing.
+
+    python benchmarks/host_cost.py [--attacks bertattack,random] [--n 400] [--repeats 3]
+
+On the ~100M-parameter victims the best forward pass takes 14-18 µs per query on an H200, and run 10's time
+splits put the calling thread's own Python at 13-24 µs per query for BERT-Attack (RESULTS.md run 10): the host,
+not the GPU, sets their pace. This measures that floor apart from any model: the embedded default's attacks,
+with the lock-step engine as on CUDA (two lanes, 512 examples in flight, the masked LM's tables made up front and
+not timed), against a victim whose logits are a cheap function of the token ids (a stand-in for the forward pass,
+so the searches walk, succeed and stop as usual). Queries are counted as the product counts them. A
+TextFooler run here would time its similarity filter's encoder passes too, so it is not among the defaults.
+
+Each attack runs `--repeats` times with the engine's `frozen_heap` (the product: the objects alive at the start
+kept out of the garbage collector's walks) and as many times without it, alternating, and reports the full
+(generation-2) collections each run met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import compose, embedded_default  # noqa: E402
+
+from genoarmory.attacks import engine  # noqa: E402
+from genoarmory.attacks.engine import run_attack  # noqa: E402
+from genoarmory.attacks.recipes import build_attack  # noqa: E402
+from genoarmory.models.victim import Victim  # noqa: E402
+from genoarmory.results import RecordWriter  # noqa: E402
+
+
+class FreeScores(Victim):
+    """Logits from a weighted sum of the token ids (mod 7): microseconds for a whole batch, deterministic."""
+
+    def logits(self, sequences: list[str], exact: bool = False) -> torch.Tensor:
+        ids = self.encoder.encode(sequences, self.device)["input_ids"].float()
+        score = (ids * torch.arange(ids.shape[1])).sum(1) % 7
+        return torch.stack([score, 7 - score], 1)
+
+
+def one_run(attack: str, victim: FreeScores, examples, freeze: bool = True) -> dict:
+    """One attack over `examples`; `freeze`: the engine's `frozen_heap` on (the product) or off."""
+    engine.FREEZE_HEAP = freeze
+    spec = build_attack(victim, compose([f"dataset.limit={len(examples)}", f"attack={attack}"]))
+    tables = getattr(spec.transformation, "prepare_many", None)
+    if tables is not None:  # BERT-Attack: its masked-LM tables up front, batched as on CUDA, not timed
+        spec.transformation.batched = True
+        tables([e.sequence for e in examples])
+    victim.clear_cache()
+    victim.queries = 0
+    full = gc.get_stats()[2]["collections"]
+    try:
+        with tempfile.TemporaryDirectory() as tmp, RecordWriter(Path(tmp)) as writer:
+            start = time.perf_counter()
+            records = run_attack(spec, victim, examples, writer, 0, "host_cost", 512, False, lanes=2)
+            seconds = time.perf_counter() - start
+    finally:
+        engine.FREEZE_HEAP = True
+    return {"attack": attack, "heap": "frozen" if freeze else "not frozen",
+            "full_collections": gc.get_stats()[2]["collections"] - full,
+            "examples": len(records), "successes": sum(r.succeeded for r in records),
+            "queries": victim.queries, "seconds": round(seconds, 3),
+            "us_per_query": round(seconds / max(1, victim.queries) * 1e6, 1),
+            "us_per_example": round(seconds / max(1, len(records)) * 1e6, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--attacks", type=lambda t: t.split(","), default=["bertattack", "random"])
+    p.add_argument("--n", type=int, default=400, help="examples of the embedded default")
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args(argv)
+    _, _, model_victim, examples = embedded_default(args.n)
+    victim = FreeScores(model_victim.model, model_victim.encoder, model_victim.name, "cpu", info=model_victim.info)
+    # side by side: the product (heap frozen) and the collector walking every long-lived object, alternating
+    rows = [one_run(attack, victim, examples, freeze) for attack in args.attacks for _ in range(args.repeats)
+            for freeze in (True, False)]
+    print(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
