@@ -23,6 +23,7 @@ DIR/attack_<victim>.json and prints one JSON row per run.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -68,6 +69,7 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
         config = torch._C._profiler._ExperimentalConfig(profile_all_threads=True)
         profiler = torch.profiler.profile(activities=acts, experimental_config=config)
         profiler.__enter__()
+    full = gc.get_stats()[2]["collections"]  # full garbage collections during the run (engine.frozen_heap)
     try:
         with tempfile.TemporaryDirectory() as tmp, RecordWriter(Path(tmp)) as writer, V.measured(victim) as m:
             if time_cap is None:
@@ -107,6 +109,7 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
         "mean_batch": round(m["queries"] / max(1, m["forward_batches"]), 1),
         "queries_per_sequence": round(m["queries"] / max(1, len(records)), 1),
         "float32_sequences": timings.counts.get("victim.exact", 0),
+        "full_collections": gc.get_stats()[2]["collections"] - full,
         "peak_gpu_gib": m["peak_gpu_gib"], "time_split": split,
         "search_engine_python_s": round(seconds - inside, 3), "gpu_busy_fraction": busy,
         **({"device_gaps": gaps} if gaps is not None else {}),
