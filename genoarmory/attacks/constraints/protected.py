@@ -50,6 +50,8 @@ class ProtectedSpans:
 
     def check_many(self, candidates: list[Candidate], original: Original) -> np.ndarray:
         locked = original.protected
+        if not locked:  # nothing protected (the default): every candidate passes, without a look at its edits
+            return np.ones(len(candidates), dtype=bool)
         return mask(not any(touches(e, locked) for e in c.new) for c in candidates)
 
 
