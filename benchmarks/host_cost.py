@@ -48,7 +48,6 @@ class FreeScores(Victim):
 
 def one_run(attack: str, victim: FreeScores, examples, freeze: bool = True) -> dict:
     """One attack over `examples`; `freeze`: the engine's `frozen_heap` on (the product) or off."""
-    engine.FREEZE_HEAP = freeze
     spec = build_attack(victim, compose([f"dataset.limit={len(examples)}", f"attack={attack}"]))
     tables = getattr(spec.transformation, "prepare_many", None)
     if tables is not None:  # BERT-Attack: its masked-LM tables up front, batched as on CUDA, not timed
@@ -57,6 +56,7 @@ def one_run(attack: str, victim: FreeScores, examples, freeze: bool = True) -> d
     victim.clear_cache()
     victim.queries = 0
     full = gc.get_stats()[2]["collections"]
+    engine.FREEZE_HEAP = freeze
     try:
         with tempfile.TemporaryDirectory() as tmp, RecordWriter(Path(tmp)) as writer:
             start = time.perf_counter()

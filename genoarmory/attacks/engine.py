@@ -41,8 +41,8 @@ class SelfCheckError(RuntimeError):
 
 
 CONFIRM_BATCH = 16  # float32 confirmations sent together (see `_launch`)
-FREEZE_HEAP = True  # `frozen_heap` around the attack loop (benchmarks/host_cost.py turns it off to compare)
 CONFIRM_WAIT = 4  # lane steps a confirmation may wait for others
+FREEZE_HEAP = True  # `frozen_heap` around the attack loop (benchmarks/host_cost.py turns it off to compare)
 
 
 @dataclass
@@ -216,9 +216,10 @@ def frozen_heap():
     """The objects alive when an attack starts (models, tokenizers, compiled code, data) kept out of Python's
     garbage collections until it ends (`gc.freeze`): they live for the whole attack anyway, and the searches
     allocate fast enough to trigger full collections that walk all of them with the GIL held. One such
-    collection doubled the host's time per query (benchmarks/host_cost.py: 22 against 10.6 µs on the
-    embedded default). Objects made during the attack are collected as usual; at the end the frozen ones
-    go back to the oldest generation. A heap someone else froze is left as it is."""
+    collection doubled the host's time per query (benchmarks/host_cost.py, side by side: 20.5-21.5 against
+    10.5-11.2 µs per query for BERT-Attack on the embedded default). Objects made during the attack are
+    collected as usual; at the end the frozen ones go back to the oldest generation. A heap someone else
+    froze is left as it is."""
     if not FREEZE_HEAP or gc.get_freeze_count():
         yield
         return

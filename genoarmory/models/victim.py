@@ -125,11 +125,11 @@ class Victim:
     def _take_ahead(self, todo: dict[str, list[int]], hits: list) -> None:
         """Queries answered by `score_ahead`'s probabilities: counted as queries now, the model's pass done."""
         taken = [s for s in todo if s in self._ahead]
-        for s in taken:
-            probs = self._ahead.pop(s)
+        probs = [self._ahead.pop(s) for s in taken]
+        for s, row in zip(taken, probs):
             for i in todo.pop(s):
-                hits[i] = probs
-            self._cache[s] = probs
+                hits[i] = row
+        self._remember_all(taken, probs)  # cached as any query's answer, under the cache's bound
         self._count(len(taken), 0)
 
     def score_ahead(self, sequences: list[str], probs: np.ndarray) -> None:
