@@ -40,6 +40,7 @@ import victims as V  # noqa: E402
 from gpu_ceiling import ceiling, triton_check  # noqa: E402
 from gpu_gaps import device_gaps, device_work  # noqa: E402
 
+from genoarmory.attacks import host_state  # noqa: E402
 from genoarmory.attacks.engine import resolve_parallel, run_attack  # noqa: E402
 from genoarmory.attacks.recipes import build_attack  # noqa: E402
 from genoarmory.models.compiled import CompiledForward  # noqa: E402
@@ -50,6 +51,13 @@ from genoarmory.results import RecordWriter, Status, device_name  # noqa: E402
 # (engine.resolve_parallel).
 OUR_RUNS = [("bertattack", "auto"), ("textfooler", "auto")]
 HYENA_RUNS = [("random", "auto"), ("textfooler", "auto")]
+PRODUCT_SWITCH_INTERVAL = host_state.LAUNCH_SWITCH_INTERVAL
+
+
+def switch_ms(victim) -> float:
+    """The GIL switch interval an attack on `victim` runs under now, in ms (host_state.quick_handoff)."""
+    shortened = host_state.LAUNCH_SWITCH_INTERVAL if victim.launch_thread else None
+    return round((shortened or sys.getswitchinterval()) * 1e3, 3)
 
 
 def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = None,
@@ -122,7 +130,10 @@ def set_compile(bench: V.Bench, compiled: CompiledForward | None, query_model, m
     """model.compile=`mode` for the built victim; one CompiledForward per victim, so the graphs the ceiling
     compiled serve the attacks too (as one process of the product would keep them). Queries go through the
     product's `query_model`, or for `own` (compile off) through the model's own forward (DNABERT-2 before its
-    padded query path)."""
+    padded query path). `mode@ms` also sets the GIL switch interval the attack runs under beside the launcher
+    thread (host_state.LAUNCH_SWITCH_INTERVAL; `mode` alone: the product's)."""
+    mode, _, ms = mode.partition("@")
+    host_state.LAUNCH_SWITCH_INTERVAL = float(ms) / 1e3 if ms else PRODUCT_SWITCH_INTERVAL
     victim = bench.victim
     victim.compiled = compiled if mode == "auto" else None
     victim.query_model = victim.model if mode == "own" else query_model
@@ -164,7 +175,8 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
                     traceback.print_exc()
                     r = {"attack": label, "error": f"{type(err).__name__}: {str(err)[:300]}"}
                 own = bench.victim.query_model is bench.victim.model
-                r.update({"length_nt": nt, "compile": "off" if mode == "own" else mode,
+                r.update({"length_nt": nt, "compile": "off" if mode == "own" else mode.partition("@")[0],
+                          "switch_interval_ms": switch_ms(bench.victim),
                           "query_path": "own" if own else "padded", "ceiling_q_per_s": ceil["queries_per_s"],
                           "ceiling_path": ceil["best_path"]})
                 if "error" not in r:
@@ -183,6 +195,7 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
                 row = run_one(bench.victim, cfg, examples[:args.profile_n], parallel, label,
                               args.out / f"profile_{name}_{nt}nt_{attack}.txt")
                 row.pop("success_by_id")
+                row["switch_interval_ms"] = switch_ms(bench.victim)
             except Exception as err:
                 row = {"error": f"{type(err).__name__}: {str(err)[:300]}"}
             out.setdefault("profiled_runs", []).append(row)
@@ -201,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=runs_arg, default=OUR_RUNS)
     p.add_argument("--hyena-runs", type=runs_arg, default=HYENA_RUNS, help="HyenaDNA's runs (it has no MLM)")
     p.add_argument("--compile", type=lambda t: t.split(","), default=["off", "auto"],
-                   help="model.compile settings to run each attack with (auto: CUDA only)")
+                   help="model.compile settings to run each attack with (auto: CUDA only); "
+                   "setting@ms also runs it under that GIL switch interval (e.g. auto@0.2)")
     p.add_argument("--n", type=int, default=512, help="sequences per attack")
     p.add_argument("--hyena-lengths", type=lambda t: [int(x) for x in t.split(",")], default=[1000, 32000])
     p.add_argument("--long-n", type=int, default=4, help="sequences per attack over 4 kb")

@@ -10,7 +10,7 @@ not timed), against a victim whose logits are a cheap function of the token ids 
 so the searches walk, succeed and stop as usual). Queries are counted as the product counts them. A
 TextFooler run here would time its similarity filter's encoder passes too, so it is not among the defaults.
 
-Each attack runs `--repeats` times with the engine's `frozen_heap` (the product: the objects alive at the start
+Each attack runs `--repeats` times with the engine's `host_state.frozen_heap` (the product: the objects alive at the start
 kept out of the garbage collector's walks) and as many times without it, alternating, and reports the full
 (generation-2) collections each run met.
 """
@@ -30,7 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import compose, embedded_default  # noqa: E402
 
-from genoarmory.attacks import engine  # noqa: E402
+from genoarmory.attacks import host_state  # noqa: E402
 from genoarmory.attacks.engine import run_attack  # noqa: E402
 from genoarmory.attacks.recipes import build_attack  # noqa: E402
 from genoarmory.models.victim import Victim  # noqa: E402
@@ -47,7 +47,7 @@ class FreeScores(Victim):
 
 
 def one_run(attack: str, victim: FreeScores, examples, freeze: bool = True) -> dict:
-    """One attack over `examples`; `freeze`: the engine's `frozen_heap` on (the product) or off."""
+    """One attack over `examples`; `freeze`: host_state.frozen_heap on (the product) or off."""
     spec = build_attack(victim, compose([f"dataset.limit={len(examples)}", f"attack={attack}"]))
     tables = getattr(spec.transformation, "prepare_many", None)
     if tables is not None:  # BERT-Attack: its masked-LM tables up front, batched as on CUDA, not timed
@@ -56,14 +56,14 @@ def one_run(attack: str, victim: FreeScores, examples, freeze: bool = True) -> d
     victim.clear_cache()
     victim.queries = 0
     full = gc.get_stats()[2]["collections"]
-    engine.FREEZE_HEAP = freeze
+    host_state.FREEZE_HEAP = freeze
     try:
         with tempfile.TemporaryDirectory() as tmp, RecordWriter(Path(tmp)) as writer:
             start = time.perf_counter()
             records = run_attack(spec, victim, examples, writer, 0, "host_cost", 512, False, lanes=2)
             seconds = time.perf_counter() - start
     finally:
-        engine.FREEZE_HEAP = True
+        host_state.FREEZE_HEAP = True
     return {"attack": attack, "heap": "frozen" if freeze else "not frozen",
             "full_collections": gc.get_stats()[2]["collections"] - full,
             "examples": len(records), "successes": sum(r.succeeded for r in records),

@@ -125,12 +125,12 @@ def test_metrics_definitions():
 
 
 def test_the_heap_alive_at_the_start_is_frozen_for_the_attack_only(tmp_path, default_setup):
-    """engine.frozen_heap: during the attack the objects alive at its start are out of the collector's walks
+    """host_state.frozen_heap: during the attack the objects alive at its start are out of the collector's walks
     (gc.freeze), afterwards back; the same records either way; a heap frozen by the caller stays frozen, and
     an error inside still unfreezes."""
     import gc
 
-    from genoarmory.attacks import engine
+    from genoarmory.attacks import host_state
 
     cfg, _, victim, examples = default_setup
     spec = build_attack(victim, compose(["dataset.limit=6", "attack=random"]))
@@ -138,25 +138,60 @@ def test_the_heap_alive_at_the_start_is_frozen_for_the_attack_only(tmp_path, def
     spec.annotators.append(lambda records: seen.append(gc.get_freeze_count()))
     out = []
     for freeze in (True, False):
-        engine.FREEZE_HEAP = freeze
+        host_state.FREEZE_HEAP = freeze
         seen.clear()
         try:
             with RecordWriter(tmp_path / str(freeze)) as writer:
                 records = run_attack(spec, victim, examples[:6], writer, 0, "t", 4, False)
         finally:
-            engine.FREEZE_HEAP = True
+            host_state.FREEZE_HEAP = True
         out.append([{k: v for k, v in r.to_json().items() if k != "seconds"} for r in records])
         assert seen and (min(seen) > 0) == freeze and gc.get_freeze_count() == 0
     assert out[0] == out[1]
     gc.freeze()  # the caller's own
     try:
         before = gc.get_freeze_count()
-        with engine.frozen_heap():
+        with host_state.frozen_heap():
             assert gc.get_freeze_count() == before
         assert gc.get_freeze_count() == before
     finally:
         gc.unfreeze()
     with pytest.raises(RuntimeError):
-        with engine.frozen_heap():
+        with host_state.frozen_heap():
             raise RuntimeError("boom")
     assert gc.get_freeze_count() == 0
+
+
+def test_the_switch_interval_is_shortened_only_beside_a_launcher_thread_and_put_back(tmp_path, default_setup):
+    """host_state.quick_handoff: a victim with a launcher thread (CUDA) attacks under LAUNCH_SWITCH_INTERVAL,
+    one without (CPU) under Python's own interval; afterwards, and after an error, the interval is as before;
+    the records are the same either way."""
+    import sys
+
+    from genoarmory.attacks import host_state
+
+    cfg, _, victim, examples = default_setup
+    spec = build_attack(victim, compose(["dataset.limit=4", "attack=random"]))
+    seen = []
+    spec.annotators.append(lambda records: seen.append(sys.getswitchinterval()))
+    before = sys.getswitchinterval()
+    out = []
+    host_state.LAUNCH_SWITCH_INTERVAL = 2e-4
+    try:
+        for threaded in (False, True):
+            victim.launch_thread = threaded  # as on CUDA: this CPU victim's passes then run on a launcher thread
+            seen.clear()
+            with RecordWriter(tmp_path / str(threaded)) as writer:
+                records = run_attack(spec, victim, examples[:4], writer, 0, "t", 4, False)
+            assert seen and all(v == pytest.approx(2e-4 if threaded else before) for v in seen)
+            assert sys.getswitchinterval() == before
+            out.append([{k: v for k, v in r.to_json().items() if k != "seconds"} for r in records])
+        with pytest.raises(RuntimeError):
+            with host_state.quick_handoff(victim):
+                assert sys.getswitchinterval() == pytest.approx(2e-4)
+                raise RuntimeError("boom")
+        assert sys.getswitchinterval() == before
+    finally:
+        host_state.LAUNCH_SWITCH_INTERVAL = None
+        victim.launch_thread = False
+    assert out[0] == out[1]

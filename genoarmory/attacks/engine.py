@@ -18,8 +18,6 @@ from the original through its edit list; a mismatch is an error, never a silent 
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from genoarmory.attacks.goal import Goal, make_goal
+from genoarmory.attacks.host_state import attack_host_state
 from genoarmory.attacks.search import AttackSpec, Budget, Confirm, FilterRequest, Outcome, greedy_search
 from genoarmory.data.example import Example
 from genoarmory.observe import span
@@ -42,7 +41,6 @@ class SelfCheckError(RuntimeError):
 
 CONFIRM_BATCH = 16  # float32 confirmations sent together (see `_launch`)
 CONFIRM_WAIT = 4  # lane steps a confirmation may wait for others
-FREEZE_HEAP = True  # `frozen_heap` around the attack loop (benchmarks/host_cost.py turns it off to compare)
 
 
 @dataclass
@@ -211,25 +209,6 @@ def _launch(victim, lane: _Lane) -> None:
             a.held += 1
 
 
-@contextlib.contextmanager
-def frozen_heap():
-    """The objects alive when an attack starts (models, tokenizers, compiled code, data) kept out of Python's
-    garbage collections until it ends (`gc.freeze`): they live for the whole attack anyway, and the searches
-    allocate fast enough to trigger full collections that walk all of them with the GIL held. One such
-    collection doubled the host's time per query (benchmarks/host_cost.py, side by side: 20.5-21.5 against
-    10.5-11.2 µs per query for BERT-Attack on the embedded default). Objects made during the attack are
-    collected as usual; at the end the frozen ones go back to the oldest generation. A heap someone else
-    froze is left as it is."""
-    if not FREEZE_HEAP or gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: RecordWriter, seed: int,
                config_hash: str, parallel: int | str = "auto", show_progress: bool = True,
                search_fn: Callable = greedy_search, lanes: int | None = None) -> list[AttackRecord]:
@@ -301,7 +280,7 @@ def run_attack(spec: AttackSpec, victim, examples: list[Example], writer: Record
             annotate(made)
         _launch(victim, lane)
 
-    with frozen_heap():  # the long-lived objects out of the collector's walks (its note)
+    with attack_host_state(victim):  # the collector and the GIL hand-off set for the loop (host_state.py)
         lanes_ = [_Lane(size) for size in lane_sizes(parallel, victim, lanes)]
         for lane in lanes_:
             settle(lane, [])
