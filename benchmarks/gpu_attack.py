@@ -28,7 +28,9 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -52,12 +54,41 @@ from genoarmory.results import RecordWriter, Status, device_name  # noqa: E402
 OUR_RUNS = [("bertattack", "auto"), ("textfooler", "auto")]
 HYENA_RUNS = [("random", "auto"), ("textfooler", "auto")]
 PRODUCT_SWITCH_INTERVAL = host_state.LAUNCH_SWITCH_INTERVAL
+PRODUCT_FULL_COLLECTIONS = host_state.FULL_COLLECTIONS
 
 
 def switch_ms(victim) -> float:
     """The GIL switch interval an attack on `victim` runs under now, in ms (host_state.quick_handoff)."""
     shortened = host_state.LAUNCH_SWITCH_INTERVAL if victim.launch_thread else None
     return round((shortened or sys.getswitchinterval()) * 1e3, 3)
+
+
+class GcClock:
+    """A gc callback: the seconds the run spent inside garbage collections, per generation (with the GIL
+    held, so no thread ran Python meanwhile), and for each full collection what it met: the thread and the
+    code that triggered it, the objects it walked (tracked, not frozen) and those frozen, what it freed."""
+
+    def __init__(self):
+        self.seconds = [0.0, 0.0, 0.0]
+        self.full: list[dict] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:  # looked at before the clock starts
+            stack = traceback.extract_stack()[:-1]
+            self.full.append({"thread": threading.current_thread().name, "walked": len(gc.get_objects()),
+                              "frozen": gc.get_freeze_count(),
+                              "from": [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack[-6:]]})
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        seconds = time.perf_counter() - self._started
+        self.seconds[info["generation"]] += seconds
+        if info["generation"] == 2:
+            self.full[-1].update(seconds=round(seconds, 4), collected=info["collected"])
+
+    def by_generation(self) -> list[float]:
+        return [round(s, 4) for s in self.seconds]
 
 
 def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = None,
@@ -77,7 +108,10 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
         config = torch._C._profiler._ExperimentalConfig(profile_all_threads=True)
         profiler = torch.profiler.profile(activities=acts, experimental_config=config)
         profiler.__enter__()
-    full = gc.get_stats()[2]["collections"]  # full garbage collections during the run (engine.frozen_heap)
+    full = gc.get_stats()[2]["collections"]  # full garbage collections during the run (host_state.frozen_heap)
+    tracked = len(gc.get_objects())
+    collecting = GcClock()
+    gc.callbacks.append(collecting)
     try:
         with tempfile.TemporaryDirectory() as tmp, RecordWriter(Path(tmp)) as writer, V.measured(victim) as m:
             if time_cap is None:
@@ -89,6 +123,7 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
                     run_attack(spec, victim, examples[:done], writer, int(cfg.seed), "bench", parallel, False)
             records = list(writer.records)
     finally:
+        gc.callbacks.remove(collecting)
         victim.observer = None
         if profiler is not None:
             profiler.__exit__(None, None, None)
@@ -117,7 +152,8 @@ def run_one(victim, cfg, examples, parallel, label: str, profile: Path | None = 
         "mean_batch": round(m["queries"] / max(1, m["forward_batches"]), 1),
         "queries_per_sequence": round(m["queries"] / max(1, len(records)), 1),
         "float32_sequences": timings.counts.get("victim.exact", 0),
-        "full_collections": gc.get_stats()[2]["collections"] - full,
+        "full_collections": gc.get_stats()[2]["collections"] - full, "gc_seconds": collecting.by_generation(),
+        "full_collections_met": collecting.full, "tracked_at_start": tracked,
         "peak_gpu_gib": m["peak_gpu_gib"], "time_split": split,
         "search_engine_python_s": round(seconds - inside, 3), "gpu_busy_fraction": busy,
         **({"device_gaps": gaps} if gaps is not None else {}),
@@ -132,6 +168,8 @@ def set_compile(bench: V.Bench, compiled: CompiledForward | None, query_model, m
     product's `query_model`, or for `own` (compile off) through the model's own forward (DNABERT-2 before its
     padded query path). `mode@ms` also sets the GIL switch interval the attack runs under beside the launcher
     thread (host_state.LAUNCH_SWITCH_INTERVAL; `mode` alone: the product's)."""
+    mode, *options = mode.split("+")  # +full / +nofull: automatic full collections inside the loop or not
+    host_state.FULL_COLLECTIONS = ("full" in options or PRODUCT_FULL_COLLECTIONS) and "nofull" not in options
     mode, _, ms = mode.partition("@")
     host_state.LAUNCH_SWITCH_INTERVAL = float(ms) / 1e3 if ms else PRODUCT_SWITCH_INTERVAL
     victim = bench.victim
@@ -175,8 +213,8 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
                     traceback.print_exc()
                     r = {"attack": label, "error": f"{type(err).__name__}: {str(err)[:300]}"}
                 own = bench.victim.query_model is bench.victim.model
-                r.update({"length_nt": nt, "compile": "off" if mode == "own" else mode.partition("@")[0],
-                          "switch_interval_ms": switch_ms(bench.victim),
+                r.update({"length_nt": nt, "compile": "off" if mode == "own" else mode.partition("+")[0].partition("@")[0],
+                          "switch_interval_ms": switch_ms(bench.victim), "full_gc": host_state.FULL_COLLECTIONS,
                           "query_path": "own" if own else "padded", "ceiling_q_per_s": ceil["queries_per_s"],
                           "ceiling_path": ceil["best_path"]})
                 if "error" not in r:
@@ -215,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hyena-runs", type=runs_arg, default=HYENA_RUNS, help="HyenaDNA's runs (it has no MLM)")
     p.add_argument("--compile", type=lambda t: t.split(","), default=["off", "auto"],
                    help="model.compile settings to run each attack with (auto: CUDA only); "
-                   "setting@ms also runs it under that GIL switch interval (e.g. auto@0.2)")
+                   "setting@ms also runs it under that GIL switch interval (e.g. auto@0.2); setting[@ms]+full or +nofull "
+                   "with or without automatic full garbage collections in the loop (host_state.FULL_COLLECTIONS)")
     p.add_argument("--n", type=int, default=512, help="sequences per attack")
     p.add_argument("--hyena-lengths", type=lambda t: [int(x) for x in t.split(",")], default=[1000, 32000])
     p.add_argument("--long-n", type=int, default=4, help="sequences per attack over 4 kb")

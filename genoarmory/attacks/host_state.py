@@ -1,8 +1,8 @@
 """How the Python process is set while an attack loop runs: its garbage collector and its GIL hand-off.
 
-Both are process-wide, so each is set for the attack only and put back afterwards, also on an error; a
-setting someone else made (a heap already frozen) is left as it is. The engine enters `attack_host_state`
-around its loop; benchmarks switch each part off or change it through the module's constants.
+Both are process-wide, so each is set for the attack only and put back afterwards, also on an error. The
+engine enters `attack_host_state` around its loop; benchmarks switch each part off or change it through the
+module's constants.
 """
 
 from __future__ import annotations
@@ -12,28 +12,48 @@ import gc
 import sys
 
 FREEZE_HEAP = True  # `frozen_heap` around the attack loop (benchmarks/host_cost.py turns it off to compare)
+# automatic full (generation-2) collections inside the attack loop; False (the product): only the young
+# generations are collected until it ends (`frozen_heap` says why)
+FULL_COLLECTIONS = False
 # `sys.setswitchinterval` while an attack runs on a victim with a launcher thread (CUDA); None: Python's own
-# (5 ms). Set from the side-by-side runs in benchmarks/RESULTS.md (run 11)
+# (5 ms): shorter intervals measured no steady gain on the H200 (RESULTS.md, run 11)
 LAUNCH_SWITCH_INTERVAL: float | None = None
 
 
 @contextlib.contextmanager
 def frozen_heap():
     """The objects alive when an attack starts (models, tokenizers, compiled code, data) kept out of Python's
-    garbage collections until it ends (`gc.freeze`): they live for the whole attack anyway, and the searches
-    allocate fast enough to trigger full collections that walk all of them with the GIL held. One such
-    collection doubled the host's time per query (benchmarks/host_cost.py, side by side: 20.5-21.5 against
-    10.5-11.2 µs per query for BERT-Attack on the embedded default). Objects made during the attack are
-    collected as usual; at the end the frozen ones go back to the oldest generation. A heap someone else
-    froze is left as it is."""
-    if not FREEZE_HEAP or gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
+    garbage collections until it ends (`gc.freeze`), and no automatic full collection inside the loop.
+
+    The searches allocate fast enough to trigger full collections, and each walks every tracked object with
+    the GIL held: on the H200, 0.74-1.2 M objects in 0.39-0.60 s, in attack runs of 1.5-20 s (RESULTS.md,
+    run 11). Freezing leaves such a collection only what the attack made (49-86 k objects, 0.03-0.05 s, run 11),
+    and none at all inside the loop is cheaper still (benchmarks/host_cost.py, side by side, BERT-Attack: 9.9-10.3
+    µs per query, against 10.3-11.9 frozen with full collections and 21.0-21.6 with Python's own collector). The
+    young generations are still collected as usual, so short-lived cycles go at once; cyclic garbage that
+    outlives them waits for the end (on the embedded default there was none: host_cost.py's end-of-attack
+    collections freed 0 objects after BERT-Attack, random and TextFooler on 800 examples each). At the end
+    one full collection walks what the attack made, the heap still frozen, which also resets the collector's
+    counts so the whole heap is not walked straight after; then every frozen object goes back to the oldest
+    generation. A heap already partly frozen is frozen all the same: on the H200 some import had frozen 375
+    objects, and skipping the freeze then left the whole heap to the collector (run 11). Unfreezing them
+    afterwards only lets the collector look at them again."""
+    threshold = gc.get_threshold()
+    if not FULL_COLLECTIONS:
+        gc.set_threshold(threshold[0], threshold[1], 1 << 30)
     try:
-        yield
+        if not FREEZE_HEAP:
+            yield
+            return
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.set_threshold(*threshold)
+            gc.collect()  # only the attack's objects: the heap is still frozen
+            gc.unfreeze()
     finally:
-        gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 @contextlib.contextmanager
