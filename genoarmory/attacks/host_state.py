@@ -26,7 +26,7 @@ def frozen_heap():
     garbage collections until it ends (`gc.freeze`), and no automatic full collection inside the loop.
 
     The searches allocate fast enough to trigger full collections, and each walks every tracked object with
-    the GIL held: on the H200, 0.74-1.2 M objects in 0.39-0.60 s, in attack runs of 1.5-20 s (RESULTS.md,
+    the GIL held: on the H200, 0.74-1.2 M objects in 0.39-0.65 s, in attack runs of 1.1-20 s (RESULTS.md,
     run 11). Freezing leaves such a collection only what the attack made (49-86 k objects, 0.03-0.05 s, run 11),
     and none at all inside the loop is cheaper still (benchmarks/host_cost.py, side by side, BERT-Attack: 9.9-10.3
     µs per query, against 10.3-11.9 frozen with full collections and 21.0-21.6 with Python's own collector). The
