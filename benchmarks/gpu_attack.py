@@ -54,7 +54,7 @@ from genoarmory.results import RecordWriter, Status, device_name  # noqa: E402
 OUR_RUNS = [("bertattack", "auto"), ("textfooler", "auto")]
 HYENA_RUNS = [("random", "auto"), ("textfooler", "auto")]
 PRODUCT_SWITCH_INTERVAL = host_state.LAUNCH_SWITCH_INTERVAL
-PRODUCT_FULL_COLLECTIONS = host_state.FULL_COLLECTIONS
+PRODUCT_FULL_THRESHOLD = host_state.FULL_COLLECTION_THRESHOLD
 
 
 def switch_ms(victim) -> float:
@@ -168,8 +168,9 @@ def set_compile(bench: V.Bench, compiled: CompiledForward | None, query_model, m
     product's `query_model`, or for `own` (compile off) through the model's own forward (DNABERT-2 before its
     padded query path). `mode@ms` also sets the GIL switch interval the attack runs under beside the launcher
     thread (host_state.LAUNCH_SWITCH_INTERVAL; `mode` alone: the product's)."""
-    mode, *options = mode.split("+")  # +full / +nofull: automatic full collections inside the loop or not
-    host_state.FULL_COLLECTIONS = ("full" in options or PRODUCT_FULL_COLLECTIONS) and "nofull" not in options
+    mode, *options = mode.split("+")  # +full: Python's own full-collection threshold in the loop; +nofull: none
+    host_state.FULL_COLLECTION_THRESHOLD = (None if "full" in options else 1 << 30 if "nofull" in options
+                                            else PRODUCT_FULL_THRESHOLD)
     mode, _, ms = mode.partition("@")
     host_state.LAUNCH_SWITCH_INTERVAL = float(ms) / 1e3 if ms else PRODUCT_SWITCH_INTERVAL
     victim = bench.victim
@@ -213,8 +214,10 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
                     traceback.print_exc()
                     r = {"attack": label, "error": f"{type(err).__name__}: {str(err)[:300]}"}
                 own = bench.victim.query_model is bench.victim.model
-                r.update({"length_nt": nt, "compile": "off" if mode == "own" else mode.partition("+")[0].partition("@")[0],
-                          "switch_interval_ms": switch_ms(bench.victim), "full_gc": host_state.FULL_COLLECTIONS,
+                setting = mode.partition("+")[0].partition("@")[0]
+                r.update({"length_nt": nt, "compile": "off" if setting == "own" else setting,
+                          "switch_interval_ms": switch_ms(bench.victim),
+                          "full_threshold": host_state.FULL_COLLECTION_THRESHOLD,
                           "query_path": "own" if own else "padded", "ceiling_q_per_s": ceil["queries_per_s"],
                           "ceiling_path": ceil["best_path"]})
                 if "error" not in r:
@@ -252,9 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=runs_arg, default=OUR_RUNS)
     p.add_argument("--hyena-runs", type=runs_arg, default=HYENA_RUNS, help="HyenaDNA's runs (it has no MLM)")
     p.add_argument("--compile", type=lambda t: t.split(","), default=["off", "auto"],
-                   help="model.compile settings to run each attack with (auto: CUDA only); "
-                   "setting@ms also runs it under that GIL switch interval (e.g. auto@0.2); setting[@ms]+full or +nofull "
-                   "with or without automatic full garbage collections in the loop (host_state.FULL_COLLECTIONS)")
+                   help="model.compile settings to run each attack with (auto: CUDA only); setting@ms also runs it "
+                   "under that GIL switch interval (e.g. auto@0.2); setting[@ms]+full or +nofull with Python's own "
+                   "full-collection threshold in the loop or none (host_state.FULL_COLLECTION_THRESHOLD)")
     p.add_argument("--n", type=int, default=512, help="sequences per attack")
     p.add_argument("--hyena-lengths", type=lambda t: [int(x) for x in t.split(",")], default=[1000, 32000])
     p.add_argument("--long-n", type=int, default=4, help="sequences per attack over 4 kb")

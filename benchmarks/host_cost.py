@@ -10,12 +10,13 @@ not timed), against a victim whose logits are a cheap function of the token ids 
 so the searches walk, succeed and stop as usual). Queries are counted as the product counts them. A
 TextFooler run here would time its similarity filter's encoder passes too, so it is not among the defaults.
 
-Each attack runs `--repeats` times in each of three states of the garbage collector, alternating: the product
-(`host_state.frozen_heap`: the objects alive at the start kept out of the collector's walks, and no automatic full
-collection inside the loop), the heap frozen with full collections allowed, and Python's own collector, and reports
-the full (generation-2) collections each run met (the product's one: its own at the end, of the attack's objects)
-and the objects they freed (the product's: the cyclic garbage that outlived the young collections). `--late-heap N` first makes N objects after an
-early partial freeze, as the H200's process has them (an import froze 375 objects; compiled code came later).
+Each attack runs `--repeats` times in each of four states of the garbage collector, alternating: the product
+(`host_state.frozen_heap`: the objects alive at the start kept out of the collector's walks, and full collections
+ten times rarer inside the loop), the heap frozen with no automatic full collection in the loop, the heap frozen
+with Python's threshold, and Python's own collector. It reports the full (generation-2) collections each run met
+(the product's include its own at the end, of the attack's objects) and the objects they freed. `--late-heap N`
+first makes N objects after an early partial freeze, as the H200's process has them (an import froze 375 objects;
+compiled code came later).
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ class FreeScores(Victim):
         return torch.stack([score, 7 - score], 1)
 
 
-HEAP_STATES = {"product": (True, False), "frozen, full collections": (True, True),
-               "Python's own": (False, True)}  # name: (FREEZE_HEAP, FULL_COLLECTIONS)
+# name: (FREEZE_HEAP, FULL_COLLECTION_THRESHOLD)
+HEAP_STATES = {"product": (True, host_state.FULL_COLLECTION_THRESHOLD), "frozen, none in the loop": (True, 1 << 30),
+               "frozen, Python's threshold": (True, None), "Python's own": (False, None)}
 
 
 def one_run(attack: str, victim: FreeScores, examples, state: str = "product") -> dict:
@@ -63,14 +65,14 @@ def one_run(attack: str, victim: FreeScores, examples, state: str = "product") -
     victim.clear_cache()
     victim.queries = 0
     full, freed = gc.get_stats()[2]["collections"], gc.get_stats()[2]["collected"]
-    host_state.FREEZE_HEAP, host_state.FULL_COLLECTIONS = HEAP_STATES[state]
+    host_state.FREEZE_HEAP, host_state.FULL_COLLECTION_THRESHOLD = HEAP_STATES[state]
     try:
         with tempfile.TemporaryDirectory() as tmp, RecordWriter(Path(tmp)) as writer:
             start = time.perf_counter()
             records = run_attack(spec, victim, examples, writer, 0, "host_cost", 512, False, lanes=2)
             seconds = time.perf_counter() - start
     finally:
-        host_state.FREEZE_HEAP, host_state.FULL_COLLECTIONS = HEAP_STATES["product"]
+        host_state.FREEZE_HEAP, host_state.FULL_COLLECTION_THRESHOLD = HEAP_STATES["product"]
     return {"attack": attack, "heap": state,
             "full_collections": gc.get_stats()[2]["collections"] - full,
             "freed_by_full_collections": gc.get_stats()[2]["collected"] - freed,

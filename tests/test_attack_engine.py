@@ -167,11 +167,12 @@ def test_the_heap_alive_at_the_start_is_frozen_for_the_attack_only(tmp_path, def
     assert gc.get_freeze_count() == 0
 
 
-def test_no_full_collection_inside_the_attack_loop_and_its_cyclic_garbage_freed_at_the_end(tmp_path, default_setup):
-    """host_state: inside the loop the collector's oldest generation is never collected automatically (its
-    threshold out of reach), the young ones are as before; when the attack ends the threshold is back, and
-    cyclic garbage the attack made and kept past the young collections is gone, without waiting for Python's
-    next full collection. With FULL_COLLECTIONS the threshold is left alone; the records are the same."""
+def test_full_collections_rarer_inside_the_attack_loop_and_its_cyclic_garbage_freed_at_the_end(tmp_path,
+                                                                                             default_setup):
+    """host_state: inside the loop the collector's oldest generation waits FULL_COLLECTION_THRESHOLD middle
+    collections (Python's own: 10), the young ones are as before; when the attack ends the threshold is back,
+    and cyclic garbage the attack made and kept past the young collections is gone, without waiting for
+    Python's next full collection. With None the threshold is left alone; the records are the same."""
     import gc
     import weakref
 
@@ -194,18 +195,21 @@ def test_no_full_collection_inside_the_attack_loop_and_its_cyclic_garbage_freed_
 
     spec.annotators.append(annotate)
     before = gc.get_threshold()
+    product = host_state.FULL_COLLECTION_THRESHOLD
+    assert product is not None and product > before[2]
     out = []
-    for full in (False, True):
-        host_state.FULL_COLLECTIONS = full
+    for setting in (product, None):
+        host_state.FULL_COLLECTION_THRESHOLD = setting
         thresholds.clear(), cycles.clear()
         gc.disable()  # no automatic collection of any kind in this test: only what frozen_heap does
         try:
-            with RecordWriter(tmp_path / str(full)) as writer:
+            with RecordWriter(tmp_path / str(setting)) as writer:
                 records = run_attack(spec, victim, examples[:6], writer, 0, "t", 4, False)
         finally:
             gc.enable()
-            host_state.FULL_COLLECTIONS = False
-        assert thresholds and all(t == (before if full else (before[0], before[1], 1 << 30)) for t in thresholds)
+            host_state.FULL_COLLECTION_THRESHOLD = product
+        inside = before if setting is None else (before[0], before[1], setting)
+        assert thresholds and all(t == inside for t in thresholds)
         assert gc.get_threshold() == before
         assert cycles and all(ref() is None for ref in cycles)  # collected when the attack ended
         out.append([{k: v for k, v in r.to_json().items() if k != "seconds"} for r in records])

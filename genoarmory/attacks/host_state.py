@@ -12,9 +12,9 @@ import gc
 import sys
 
 FREEZE_HEAP = True  # `frozen_heap` around the attack loop (benchmarks/host_cost.py turns it off to compare)
-# automatic full (generation-2) collections inside the attack loop; False (the product): only the young
-# generations are collected until it ends (`frozen_heap` says why)
-FULL_COLLECTIONS = False
+# gc's third threshold inside the attack loop: how many collections of the middle generation come between two
+# full ones (Python's own: 10); None leaves Python's. `frozen_heap` says why 100
+FULL_COLLECTION_THRESHOLD: int | None = 100
 # `sys.setswitchinterval` while an attack runs on a victim with a launcher thread (CUDA); None: Python's own
 # (5 ms): shorter intervals measured no steady gain on the H200 (RESULTS.md, run 11)
 LAUNCH_SWITCH_INTERVAL: float | None = None
@@ -23,24 +23,25 @@ LAUNCH_SWITCH_INTERVAL: float | None = None
 @contextlib.contextmanager
 def frozen_heap():
     """The objects alive when an attack starts (models, tokenizers, compiled code, data) kept out of Python's
-    garbage collections until it ends (`gc.freeze`), and no automatic full collection inside the loop.
+    garbage collections until it ends (`gc.freeze`), and full collections ten times rarer inside the loop.
 
     The searches allocate fast enough to trigger full collections, and each walks every tracked object with
     the GIL held: on the H200, 0.74-1.2 M objects in 0.39-0.65 s, in attack runs of 1.1-20 s (RESULTS.md,
     run 11). Freezing leaves such a collection only what the attack made (49-86 k objects, 0.03-0.05 s, run 11),
-    and none at all inside the loop is cheaper still (benchmarks/host_cost.py, side by side, BERT-Attack: 9.9-10.3
-    µs per query, against 10.3-11.9 frozen with full collections and 21.0-21.6 with Python's own collector). The
-    young generations are still collected as usual, so short-lived cycles go at once; cyclic garbage that
-    outlives them waits for the end (on the embedded default there was none: host_cost.py's end-of-attack
-    collections freed 0 objects after BERT-Attack, random and TextFooler on 800 examples each). At the end
-    one full collection walks what the attack made, the heap still frozen, which also resets the collector's
-    counts so the whole heap is not walked straight after; then every frozen object goes back to the oldest
-    generation. A heap already partly frozen is frozen all the same: on the H200 some import had frozen 375
-    objects, and skipping the freeze then left the whole heap to the collector (run 11). Unfreezing them
-    afterwards only lets the collector look at them again."""
+    and fewer of them are cheaper still (benchmarks/host_cost.py, side by side, BERT-Attack: 10.2-10.8 µs per
+    query at this threshold, 10.0-11.1 with none in the loop, 11.0-11.5 frozen at Python's threshold, 22.1-22.9
+    with Python's own collector). They are made rarer, not
+    stopped: a compile inside the loop (`model.compile=auto` meeting a new length bucket) leaves hundreds of
+    thousands of cyclic objects (0.67-0.79 M freed by the full collections of DNABERT-2's cold runs in run 11),
+    and an attack meeting many buckets must not keep all of them until it ends. The young generations are
+    collected as usual. At the end one full collection walks what the attack made, the heap still frozen,
+    which also resets the collector's counts so the whole heap is not walked straight after; then every frozen
+    object goes back to the oldest generation. A heap already partly frozen is frozen all the same: on the
+    H200 some import had frozen 375 objects, and skipping the freeze then left the whole heap to the collector
+    (run 11). Unfreezing them afterwards only lets the collector look at them again."""
     threshold = gc.get_threshold()
-    if not FULL_COLLECTIONS:
-        gc.set_threshold(threshold[0], threshold[1], 1 << 30)
+    if FULL_COLLECTION_THRESHOLD is not None:
+        gc.set_threshold(threshold[0], threshold[1], FULL_COLLECTION_THRESHOLD)
     try:
         if not FREEZE_HEAP:
             yield
