@@ -15,7 +15,7 @@ Each attack runs `--repeats` times in each of four states of the garbage collect
 ten times rarer inside the loop), the heap frozen with no automatic full collection in the loop, the heap frozen
 with Python's threshold, and Python's own collector. It reports the full (generation-2) collections each run met
 (the product's include its own at the end, of the attack's objects) and the objects they freed. `--late-heap N`
-first makes N objects after an early partial freeze, as the H200's process has them (an import froze 375 objects;
+first makes N objects after an early partial freeze, as the H200's process has them (other code froze 375 objects;
 compiled code came later).
 """
 

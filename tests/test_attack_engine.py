@@ -148,7 +148,7 @@ def test_the_heap_alive_at_the_start_is_frozen_for_the_attack_only(tmp_path, def
         out.append([{k: v for k, v in r.to_json().items() if k != "seconds"} for r in records])
         assert seen and (min(seen) > 0) == freeze and gc.get_freeze_count() == 0
     assert out[0] == out[1]
-    # a heap some import froze in part (on the H200, 375 objects) is frozen whole all the same: skipping the
+    # a heap other code froze in part (on the H200, 375 objects) is frozen whole all the same: skipping the
     # freeze then left every object made since to the collector (RESULTS.md, run 11)
     gc.freeze()
     try:

@@ -37,8 +37,8 @@ def frozen_heap():
     collected as usual. At the end one full collection walks what the attack made, the heap still frozen,
     which also resets the collector's counts so the whole heap is not walked straight after; then every frozen
     object goes back to the oldest generation. A heap already partly frozen is frozen all the same: on the
-    H200 some import had frozen 375 objects, and skipping the freeze then left the whole heap to the collector
-    (run 11). Unfreezing them afterwards only lets the collector look at them again."""
+    H200 other code in the process had frozen 375 objects, and skipping the freeze then left the whole heap to
+    the collector (run 11). Unfreezing them afterwards only lets the collector look at them again."""
     threshold = gc.get_threshold()
     if FULL_COLLECTION_THRESHOLD is not None:
         gc.set_threshold(threshold[0], threshold[1], FULL_COLLECTION_THRESHOLD)
