@@ -30,10 +30,10 @@ def frozen_heap():
     run 11). Freezing leaves such a collection only what the attack made (49-86 k objects, 0.03-0.05 s, run 11),
     and fewer of them are cheaper still (benchmarks/host_cost.py, side by side, BERT-Attack: 10.2-10.8 µs per
     query at this threshold, 10.0-11.1 with none in the loop, 11.0-11.5 frozen at Python's threshold, 22.1-22.9
-    with Python's own collector). They are made rarer, not
-    stopped: a compile inside the loop (`model.compile=auto` meeting a new length bucket) leaves hundreds of
-    thousands of cyclic objects (0.67-0.79 M freed by the full collections of DNABERT-2's cold runs in run 11),
-    and an attack meeting many buckets must not keep all of them until it ends. The young generations are
+    with Python's own collector). They are made rarer, not stopped: a compile inside the loop
+    (`model.compile=auto` meeting a new length bucket) leaves hundreds of thousands of cyclic objects (0.67-0.79
+    M freed by the full collections of DNABERT-2's cold runs in run 11), and an attack meeting many buckets must
+    not keep all of them until it ends. The young generations are
     collected as usual. At the end one full collection walks what the attack made, the heap still frozen,
     which also resets the collector's counts so the whole heap is not walked straight after; then every frozen
     object goes back to the oldest generation. A heap already partly frozen is frozen all the same: on the
@@ -63,7 +63,9 @@ def quick_handoff(victim):
     searches. That thread's launch of a forward pass is hundreds of small torch calls, each giving the GIL up
     and taking it back; taking it back waits until the thread running Python is made to give it up, every
     switch interval (benchmarks/gil_handoff.py: a 2 µs call took 360 µs beside a Python thread at the default
-    5 ms, 32-41 µs at 0.2 ms). Victims without a launcher thread (CPU) keep Python's own interval."""
+    5 ms, 32-41 µs at 0.2 ms). Off in the product (LAUNCH_SWITCH_INTERVAL None): on the H200 it gained nothing
+    steady (RESULTS.md, run 11); benchmarks turn it on to measure. Victims without a launcher thread (CPU) keep
+    Python's own interval either way."""
     if LAUNCH_SWITCH_INTERVAL is None or not getattr(victim, "launch_thread", False):
         yield
         return
