@@ -57,6 +57,13 @@ PRODUCT_SWITCH_INTERVAL = host_state.LAUNCH_SWITCH_INTERVAL
 PRODUCT_FULL_THRESHOLD = host_state.FULL_COLLECTION_THRESHOLD
 
 
+def run_mode(mode: str) -> tuple[str, str, list[str]]:
+    """A `--compile` entry `setting[@ms][+full|+nofull]` -> (setting, ms or '', options)."""
+    head, *options = mode.split("+")
+    setting, _, ms = head.partition("@")
+    return setting, ms, options
+
+
 def switch_ms(victim) -> float:
     """The GIL switch interval an attack on `victim` runs under now, in ms (host_state.quick_handoff)."""
     shortened = host_state.LAUNCH_SWITCH_INTERVAL if victim.launch_thread else None
@@ -74,7 +81,9 @@ class GcClock:
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict) -> None:
-        if phase == "start" and info["generation"] == 2:  # looked at before the clock starts
+        # looked at before the clock starts; listing the walked objects still adds to the run's wall time
+        # (tens of ms for an unfrozen heap of a million objects, a few for a frozen one)
+        if phase == "start" and info["generation"] == 2:
             stack = traceback.extract_stack()[:-1]
             self.full.append({"thread": threading.current_thread().name, "walked": len(gc.get_objects()),
                               "frozen": gc.get_freeze_count(),
@@ -168,10 +177,10 @@ def set_compile(bench: V.Bench, compiled: CompiledForward | None, query_model, m
     product's `query_model`, or for `own` (compile off) through the model's own forward (DNABERT-2 before its
     padded query path). `mode@ms` also sets the GIL switch interval the attack runs under beside the launcher
     thread (host_state.LAUNCH_SWITCH_INTERVAL; `mode` alone: the product's)."""
-    mode, *options = mode.split("+")  # +full: Python's own full-collection threshold in the loop; +nofull: none
+    mode, ms, options = run_mode(mode)
+    # +full: Python's own full-collection threshold in the loop; +nofull: none
     host_state.FULL_COLLECTION_THRESHOLD = (None if "full" in options else 1 << 30 if "nofull" in options
                                             else PRODUCT_FULL_THRESHOLD)
-    mode, _, ms = mode.partition("@")
     host_state.LAUNCH_SWITCH_INTERVAL = float(ms) / 1e3 if ms else PRODUCT_SWITCH_INTERVAL
     victim = bench.victim
     victim.compiled = compiled if mode == "auto" else None
@@ -214,7 +223,7 @@ def bench_victim(name: str, args, device: torch.device, work: Path) -> dict:
                     traceback.print_exc()
                     r = {"attack": label, "error": f"{type(err).__name__}: {str(err)[:300]}"}
                 own = bench.victim.query_model is bench.victim.model
-                setting = mode.partition("+")[0].partition("@")[0]
+                setting = run_mode(mode)[0]
                 r.update({"length_nt": nt, "compile": "off" if setting == "own" else setting,
                           "switch_interval_ms": switch_ms(bench.victim),
                           "full_threshold": host_state.FULL_COLLECTION_THRESHOLD,

@@ -33,28 +33,24 @@ def frozen_heap():
     with Python's own collector). They are made rarer, not stopped: a compile inside the loop
     (`model.compile=auto` meeting a new length bucket) leaves hundreds of thousands of cyclic objects (0.67-0.79
     M freed by the full collections of DNABERT-2's cold runs in run 11), and an attack meeting many buckets must
-    not keep all of them until it ends. The young generations are
-    collected as usual. At the end one full collection walks what the attack made, the heap still frozen,
-    which also resets the collector's counts so the whole heap is not walked straight after; then every frozen
-    object goes back to the oldest generation. A heap already partly frozen is frozen all the same: on the
-    H200 other code in the process had frozen 375 objects, and skipping the freeze then left the whole heap to
-    the collector (run 11). Unfreezing them afterwards only lets the collector look at them again."""
-    threshold = gc.get_threshold()
+    not keep all of them until it ends. The young generations are collected as usual. At the end one full
+    collection walks what the attack made, the heap still frozen, which also resets the collector's counts so
+    the whole heap is not walked straight after; then every frozen object goes back to the oldest generation.
+    A heap already partly frozen is frozen all the same: on the H200 other code in the process had frozen 375
+    objects, and skipping the freeze then left the whole heap to the collector (run 11). Unfreezing them
+    afterwards only lets the collector look at them again."""
+    threshold, freeze = gc.get_threshold(), FREEZE_HEAP
     if FULL_COLLECTION_THRESHOLD is not None:
         gc.set_threshold(threshold[0], threshold[1], FULL_COLLECTION_THRESHOLD)
-    try:
-        if not FREEZE_HEAP:
-            yield
-            return
+    if freeze:
         gc.freeze()
-        try:
-            yield
-        finally:
-            gc.set_threshold(*threshold)
-            gc.collect()  # only the attack's objects: the heap is still frozen
-            gc.unfreeze()
+    try:
+        yield
     finally:
         gc.set_threshold(*threshold)
+        if freeze:
+            gc.collect()  # only the attack's objects: the heap is still frozen
+            gc.unfreeze()
 
 
 @contextlib.contextmanager
